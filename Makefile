@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh machine: `make report` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Pinned so pip takes the local CPU wheel; an unpinned torch pulls gigabytes of CUDA packages.
+TORCH_PIN ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: venv report test bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_PIN)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(VENV)/bin/interpret-distill run --default --out reports
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_bench.py
+
+clean:
+	rm -rf reports/*/ reports/index.html .cache

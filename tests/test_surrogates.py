@@ -1,0 +1,416 @@
+"""Tests for interpret_distill.surrogates (soft-label interpretable surrogates)."""
+
+import ast
+import doctest
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+from scipy.special import log_softmax, softmax
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.naive_bayes import GaussianNB
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+from interpret_distill import surrogates
+from interpret_distill.surrogates import (
+    SURROGATES,
+    LinearSurrogate,
+    NaiveBayesSurrogate,
+    TreeSurrogate,
+    build_surrogate,
+)
+
+KINDS = sorted(SURROGATES)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # The problems here are tiny: on a shared 2-core machine BLAS threads only add
+    # contention (lbfgs fits were 10-30x slower with them).
+    with threadpool_limits(limits=1):
+        yield
+
+
+# --------------------------------------------------------------------------- #
+# scikit-learn API compliance
+# --------------------------------------------------------------------------- #
+# Every check passes, so no `expected_failed_checks` are declared. The L1
+# instance uses a tight `tol`: saga is stochastic, and weighted vs. repeated
+# samples (check_sample_weight_equivalence_on_dense_data) only agree to the
+# check's rtol=1e-7 once the solver has converged that far; on the checks'
+# unscaled data that tol is not always reached, hence the ignored warning.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks([
+    TreeSurrogate(),
+    TreeSurrogate(max_depth=3, random_state=0),
+    LinearSurrogate(),
+    LinearSurrogate(C=0.5, l1_ratio=1.0, tol=1e-10),
+    NaiveBayesSurrogate(),
+])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------- #
+# Soft labels are really used
+# --------------------------------------------------------------------------- #
+def _two_groups():
+    """Two groups of identical x whose argmax labels coincide (both class 0)."""
+    X = np.array([[0.0]] * 4 + [[1.0]] * 4, dtype=np.float32)
+    P = np.array([[0.6, 0.4]] * 4 + [[0.9, 0.1]] * 4)
+    hard = np.eye(2)[P.argmax(axis=1)]  # same shape, class 1 has no mass
+    return X, P, hard
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_soft_and_argmax_fits_differ(kind):
+    X, P, hard = _two_groups()
+    params = {"linear": {"C": 1e4, "tol": 1e-8}}.get(kind, {})
+    soft_fit = build_surrogate(kind, **params).fit(X, P)
+    hard_fit = build_surrogate(kind, **params).fit(X, hard)
+    a, b = X[:1], X[4:5]
+
+    # Hard targets are identical for both groups, so the hard fit cannot tell
+    # them apart; the soft fit must.
+    np.testing.assert_allclose(hard_fit.predict_proba(a), hard_fit.predict_proba(b),
+                               atol=1e-4)
+    assert np.abs(soft_fit.predict_proba(a) - soft_fit.predict_proba(b)).max() > 0.05
+    assert hard_fit.predict_proba(X)[:, 0].min() > 0.999
+
+    if kind in ("tree", "linear"):
+        # Both can represent the two groups exactly.
+        np.testing.assert_allclose(soft_fit.predict_proba(a), [[0.6, 0.4]], atol=1e-3)
+        np.testing.assert_allclose(soft_fit.predict_proba(b), [[0.9, 0.1]], atol=1e-3)
+    else:
+        # Soft memberships: prior 0.75/0.25, class means 3.6/6 and 0.4/2.
+        np.testing.assert_allclose(soft_fit.class_prior_, [0.75, 0.25])
+        np.testing.assert_allclose(soft_fit.theta_[:, 0], [0.6, 0.2], rtol=1e-6)
+        np.testing.assert_allclose(hard_fit.class_prior_, [1.0, 0.0])
+        assert np.isnan(hard_fit.theta_[1]).all()
+
+
+def test_linear_soft_fit_minimises_soft_cross_entropy():
+    rng = np.random.default_rng(0)
+    n, d, k, C = 40, 3, 3, 50.0
+    X = rng.normal(size=(n, d))
+    P = rng.dirichlet(np.ones(k), size=n)
+    sw = rng.uniform(0.5, 2.0, size=n)
+
+    def objective(theta):
+        W, b = theta[: k * d].reshape(k, d), theta[k * d:]
+        logq = log_softmax(X @ W.T + b, axis=1)
+        residual = (softmax(X @ W.T + b, axis=1) - P) * sw[:, None]
+        loss = -(sw[:, None] * P * logq).sum() + (W ** 2).sum() / (2 * C)
+        grad_w = residual.T @ X + W / C
+        return loss, np.concatenate([grad_w.ravel(), residual.sum(axis=0)])
+
+    res = minimize(objective, np.zeros(k * d + k), jac=True, method="L-BFGS-B",
+                   options={"gtol": 1e-10, "ftol": 1e-14, "maxiter": 5000})
+    W, b = res.x[: k * d].reshape(k, d), res.x[k * d:]
+    expected = softmax(X @ W.T + b, axis=1)
+
+    lin = LinearSurrogate(C=C, tol=1e-8).fit(X, P, sample_weight=sw)
+    np.testing.assert_allclose(lin.predict_proba(X), expected, atol=1e-3)
+
+
+def test_naive_bayes_matches_gaussian_nb_on_expanded_rows():
+    # The per-class partial_fit shortcut must equal the literal row expansion.
+    rng = np.random.default_rng(1)
+    n, d, k = 30, 4, 3
+    X = rng.normal(size=(n, d))
+    P = rng.dirichlet(np.ones(k), size=n)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    nb = NaiveBayesSurrogate().fit(X, P, sample_weight=sw)
+    ref = GaussianNB().fit(np.tile(X, (k, 1)), np.repeat(np.arange(k), n),
+                           sample_weight=(P * sw[:, None]).T.ravel())
+    np.testing.assert_allclose(nb.theta_, ref.theta_, rtol=1e-9)
+    np.testing.assert_allclose(nb.var_, ref.var_, rtol=1e-9)
+    np.testing.assert_allclose(nb.class_prior_, ref.class_prior_, rtol=1e-9)
+    np.testing.assert_allclose(nb.predict_proba(X), ref.predict_proba(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_soft_sample_weight_equals_repetition(kind):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(12, 2))
+    P = rng.dirichlet(np.ones(3), size=12)
+    sw = rng.integers(0, 4, size=12)
+    sw[:2] = [1, 2]
+    params = {"linear": {"tol": 1e-10}, "tree": {"random_state": 0}}.get(kind, {})
+    weighted = build_surrogate(kind, **params).fit(X, P, sample_weight=sw)
+    repeated = build_surrogate(kind, **params).fit(X.repeat(sw, axis=0),
+                                                   P.repeat(sw, axis=0))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X),
+                               atol=1e-6)
+
+
+# --------------------------------------------------------------------------- #
+# Exposed parameters and interpretations
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("soft", [True, False])
+def test_linear_coef_intercept_reproduce_predict_proba(k, soft):
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    y = rng.dirichlet(np.ones(k), size=60) if soft else rng.integers(0, k, size=60)
+    lin = LinearSurrogate().fit(X, y)
+    assert lin.coef_.shape == (k, 4) and lin.intercept_.shape == (k,)
+    logits = X.astype(np.float64) @ lin.coef_.T + lin.intercept_
+    np.testing.assert_allclose(lin.predict_proba(X), softmax(logits, axis=1),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lin.predict_proba(X), lin.estimator_.predict_proba(X),
+                               atol=1e-6)
+
+
+def test_tree_contributions_sum_to_leaf_values():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 5))
+    P = rng.dirichlet(np.ones(4), size=80)
+    tree = TreeSurrogate(max_depth=4, random_state=0).fit(X, P)
+    Xt = rng.normal(size=(25, 5))
+    contrib = tree.decision_path_contributions(Xt)
+    assert contrib.shape == (25, 5, 4)
+    np.testing.assert_allclose(tree.bias_, P.mean(axis=0))
+    recon = tree.bias_ + contrib.sum(axis=1)
+    np.testing.assert_allclose(recon, tree.estimator_.predict(Xt), atol=1e-12)
+    # With every class present, that is predict_proba up to float noise.
+    np.testing.assert_allclose(recon, tree.predict_proba(Xt), atol=1e-12)
+    # Each sample's contribution vectors sum to 0 over classes (both are probas).
+    np.testing.assert_allclose(contrib.sum(axis=2), 0.0, atol=1e-12)
+
+
+def test_tree_contributions_by_hand():
+    X = np.array([[0.0, 7.0], [1.0, 7.0], [2.0, 7.0], [3.0, 7.0]])
+    tree = TreeSurrogate(max_depth=1).fit(X, [0, 0, 1, 1])
+    contrib = tree.decision_path_contributions(X)
+    # Root mean (0.5, 0.5); the split on feature 0 moves it to a pure leaf.
+    np.testing.assert_allclose(contrib[:, 0], [[0.5, -0.5]] * 2 + [[-0.5, 0.5]] * 2)
+    np.testing.assert_allclose(contrib[:, 1], 0.0)
+
+
+def test_export_text_uses_feature_and_class_names():
+    X = np.array([[0.0, 1.0], [0.1, 1.0], [2.0, 0.0], [2.1, 0.0]])
+    P = np.array([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8], [0.2, 0.8]])
+    tree = TreeSurrogate(max_depth=1, random_state=0).fit(X, P)
+    text = tree.export_text(feature_names=["petal_len", "sepal_w"],
+                            class_names=["setosa", "virginica"], decimals=3)
+    # Both features separate the groups equally well; either may be chosen.
+    assert "petal_len <= 1.050" in text or "sepal_w <= 0.500" in text
+    assert "class: setosa (p=0.800)" in text
+    assert "class: virginica (p=0.800)" in text
+    assert "feature_0" not in text and "[" not in text  # no raw value vectors
+
+    default = tree.export_text()
+    assert "feature_0" in default or "feature_1" in default
+    assert "class: 0" in default and "class: 1" in default
+    with pytest.raises(ValueError, match="feature_names has 1 entries"):
+        tree.export_text(feature_names=["only_one"])
+    with pytest.raises(ValueError, match="class_names has 3 entries"):
+        tree.export_text(class_names=["a", "b", "c"])
+
+
+def test_export_text_defaults_to_dataframe_columns_and_labels():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"age": [20.0, 25.0, 60.0, 70.0], "income": [1.0, 2.0, 1.0, 2.0]})
+    tree = TreeSurrogate(max_depth=1).fit(X, ["young", "young", "old", "old"])
+    text = tree.export_text()
+    assert "age <= 42.50" in text
+    assert "class: young (p=1.00)" in text and "class: old (p=1.00)" in text
+
+
+def test_export_text_single_leaf():
+    tree = TreeSurrogate().fit(np.zeros((3, 1)), np.array([[0.3, 0.7]] * 3))
+    assert tree.export_text() == "|--- class: 1 (p=0.70)"
+
+
+def test_complexity_hand_checked():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    tree = TreeSurrogate(max_depth=1).fit(X, [0, 0, 1, 1])
+    assert tree.complexity_ == {"depth": 1, "leaves": 2, "nodes": 3}
+    assert tree.complexity_score_ == 2
+
+    rng = np.random.default_rng(4)
+    Xm = rng.normal(size=(50, 6))
+    y = rng.integers(0, 3, size=50)
+    sparse = LinearSurrogate(C=1e-4, l1_ratio=1.0).fit(Xm, y)
+    assert sparse.complexity_ == {"nonzero_coefficients": 0, "coefficients": 18}
+    assert sparse.complexity_score_ == 0
+    dense = LinearSurrogate(C=1.0).fit(Xm, y)
+    assert dense.complexity_ == {"nonzero_coefficients": 18, "coefficients": 18}
+    # Binary: sklearn's single weight row is the parameter count.
+    binary = LinearSurrogate().fit(Xm, y % 2)
+    assert binary.complexity_["coefficients"] == 6
+    assert binary.coef_.shape == (2, 6)
+
+    nb = NaiveBayesSurrogate().fit(Xm, y)
+    assert nb.complexity_ == {"parameters": 2 * 3 * 6 + 3}
+    assert nb.complexity_score_ == 39
+
+
+def test_string_labels_keep_their_names():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array(["b", "b", "a", "c"])
+    for kind in KINDS:
+        model = build_surrogate(kind).fit(X, y)
+        assert model.classes_.tolist() == ["a", "b", "c"]
+        assert set(model.predict(X)) <= {"a", "b", "c"}
+
+
+# --------------------------------------------------------------------------- #
+# Property-based tests
+# --------------------------------------------------------------------------- #
+@st.composite
+def _problems(draw):
+    n = draw(st.integers(4, 30))
+    d = draw(st.integers(1, 4))
+    k = draw(st.integers(2, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    alpha = draw(st.sampled_from([0.1, 1.0, 10.0]))
+    P = rng.dirichlet(np.full(k, alpha), size=n)
+    zero_class = draw(st.one_of(st.none(), st.integers(0, k - 1)))
+    if zero_class is not None:
+        P[:, zero_class] = 0.0
+        empty = P.sum(axis=1) == 0  # rows whose whole mass was on that class
+        P[empty, (zero_class + 1) % k] = 1.0
+        P /= P.sum(axis=1, keepdims=True)
+    labels = rng.integers(0, k, size=n)
+    labels[:2] = [0, 1]  # at least two classes, so every surrogate can fit
+    return X, P, labels, zero_class
+
+
+def _check_outputs(model, X, k):
+    proba = model.predict_proba(X)
+    assert proba.shape == (X.shape[0], k) and proba.dtype == np.float64
+    assert np.isfinite(proba).all() and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert np.isin(model.predict(X), model.classes_).all()
+    return proba
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=25, deadline=None)
+@given(problem=_problems())
+def test_property_fit_predict(kind, problem):
+    X, P, labels, zero_class = problem
+    k = P.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning on degenerate draws
+        soft = build_surrogate(kind).fit(X, P)
+        hard = build_surrogate(kind).fit(X, labels)
+    np.testing.assert_array_equal(soft.classes_, np.arange(k))
+    proba = _check_outputs(soft, X, k)
+    if zero_class is not None:
+        assert soft.absent_classes_[zero_class]
+        assert proba[:, zero_class].max() < 1e-2
+        assert (soft.predict(X) != zero_class).all()
+    np.testing.assert_array_equal(hard.classes_, np.unique(labels))
+    _check_outputs(hard, X, len(hard.classes_))
+
+
+# --------------------------------------------------------------------------- #
+# Validation
+# --------------------------------------------------------------------------- #
+_X4 = np.arange(8, dtype=np.float32).reshape(4, 2)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("y, message", [
+    (np.array([[0.5, 0.4]] * 4), r"rows that do not sum to 1.*row 0 sums to 0\.9"
+                                 r".*y / y\.sum\(axis=1, keepdims=True\)"),
+    (np.array([[1.2, -0.2]] * 4), r"negative value.*softmax"),
+    (np.array([[0.5, 0.5]] * 3 + [[np.nan, 1.0]]), r"NaN or infinite.*row 3"),
+    (np.array([[0.5, 0.5]] * 3 + [[np.inf, 0.0]]), r"NaN or infinite"),
+    (np.array([[0.5, 0.5]] * 5), r"y has 5 rows but X has 4 samples"),
+    (np.array([0, 1, 1]), r"y has 3 rows but X has 4 samples"),
+    (np.array([["a", "b"]] * 4), r"not numeric"),
+    (np.array([0.1, 0.7, 0.3, 2.5]), r"Unknown label type"),
+])
+def test_invalid_targets_raise_helpful_errors(kind, y, message):
+    with pytest.raises(ValueError, match=message):
+        build_surrogate(kind).fit(_X4, y)
+
+
+def test_probabilities_within_tolerance_are_renormalised():
+    P = np.array([[0.7, 0.3005]] * 2 + [[0.2, 0.8]] * 2)
+    tree = TreeSurrogate().fit(_X4, P)
+    np.testing.assert_allclose(tree.bias_.sum(), 1.0)
+
+
+def test_invalid_hyper_parameters_raise_in_fit():
+    y = [0, 1, 0, 1]
+    for bad in (LinearSurrogate(l1_ratio=1.5), LinearSurrogate(C=0.0)):
+        with pytest.raises(ValueError, match="l1_ratio must be in|C must be a positive"):
+            bad.fit(_X4, y)
+    with pytest.raises(ValueError, match="max_depth"):
+        TreeSurrogate(max_depth=0).fit(_X4, y)
+    with pytest.raises(ValueError, match="var_smoothing"):
+        NaiveBayesSurrogate(var_smoothing=-1.0).fit(_X4, y)
+    single = LinearSurrogate()
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        single.fit(_X4, [3, 3, 3, 3])
+    with pytest.raises(NotFittedError):  # a failed fit leaves it unfitted
+        single.predict(_X4)
+
+
+def test_build_surrogate():
+    assert isinstance(build_surrogate("naive_bayes"), NaiveBayesSurrogate)
+    assert build_surrogate("linear", C=0.1, l1_ratio=1.0).get_params()["C"] == 0.1
+    with pytest.raises(ValueError, match=r"'forest'.*linear, naive_bayes, tree"):
+        build_surrogate("forest")
+    with pytest.raises(ValueError,
+                       match=r"depth.*'tree'.*max_depth, max_leaf_nodes, "
+                             r"min_samples_leaf, random_state"):
+        build_surrogate("tree", depth=3)
+
+
+# --------------------------------------------------------------------------- #
+# Display, scoring, docs, imports
+# --------------------------------------------------------------------------- #
+def test_repr_html_unfitted_fitted_and_escaped():
+    unfitted = TreeSurrogate(max_depth=2, random_state="<b>x</b>")
+    page = unfitted._repr_html_()
+    assert "not fitted" in page and "max_depth" in page and "tree" in page
+    assert "<b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+    fitted = LinearSurrogate().fit(_X4, [0, 1, 2, 1])._repr_html_()
+    assert "not fitted" not in fitted
+    for text in ("linear", "nonzero_coefficients", "n classes", "n features"):
+        assert text in fitted
+    bundle = NaiveBayesSurrogate()._repr_mimebundle_()
+    assert "not fitted" in bundle["text/html"]
+
+
+def test_score_and_grid_search_accept_probabilities():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 3))
+    P = softmax(np.c_[X[:, 0], -X[:, 0], X[:, 1]] * 3, axis=1)
+    tree = TreeSurrogate(max_depth=3).fit(X, P)
+    assert tree.score(X, P) == np.mean(tree.predict(X) == P.argmax(axis=1))
+    search = GridSearchCV(TreeSurrogate(random_state=0), {"max_depth": [1, 3]}, cv=3)
+    search.fit(X, P)
+    assert search.best_params_ == {"max_depth": 3}
+
+
+def test_docstring_examples():
+    result = doctest.testmod(surrogates, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_module_depends_only_on_numpy_and_sklearn():
+    # Static check: importing the package elsewhere may pull in torch, this file
+    # itself must not.
+    tree = ast.parse(Path(surrogates.__file__).read_text())
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            roots.add(node.module.split(".")[0])
+    assert roots <= {"__future__", "html", "numpy", "sklearn"}, roots
