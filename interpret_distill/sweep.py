@@ -1,0 +1,297 @@
+"""Complexity sweeps of the surrogates, the fidelity–complexity frontier, and validation-based selection.
+
+A sweep fits every (kind, regime, hyper-parameters) combination once and scores it on validation and
+test data. Selection (:func:`select_by_validation`) reads validation columns only; test columns exist
+for reporting the frontier, never for choosing a model.
+
+Regimes name what a surrogate is fitted on (all on training inputs): ``"ground_truth"`` (true labels),
+``"hard"`` (teacher argmax), ``"soft"`` (teacher probabilities at temperature T) and
+``"soft+transfer"`` (a :class:`~interpret_distill.transfer.TransferSet`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .metrics import accuracy, fidelity
+from .surrogates import build_surrogate
+
+REGIMES = ("ground_truth", "hard", "soft", "soft+transfer")
+
+DEFAULT_GRIDS: dict[str, list[dict]] = {
+    # Depth caps and leaf caps both: leaf caps fill the gaps between depths (2^d leaves) on the frontier.
+    "tree": [{"max_depth": d} for d in range(1, 11)] + [{"max_leaf_nodes": m} for m in (4, 8, 16, 32, 64, 128)],
+    "linear": [{"C": C, "l1_ratio": r} for r in (0.0, 1.0) for C in (0.001, 0.01, 0.1, 1.0, 10.0)],
+    "naive_bayes": [{"var_smoothing": v} for v in (1e-9, 1e-7, 1e-5, 1e-3, 1e-1)],
+}
+
+COLUMNS = [
+    "kind", "regime", "params", "params_json", "complexity_score",
+    "val_fidelity", "val_accuracy", "test_fidelity", "test_accuracy", "fit_seconds",
+]
+
+# What each kind's complexity_score_ counts, for axis labels.
+COMPLEXITY_UNITS = {"tree": "leaves", "linear": "non-zero coefficients", "naive_bayes": "parameters"}
+
+
+def _plain(value):
+    """numpy scalars -> Python scalars, so params print and serialise cleanly."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def format_params(params: dict) -> str:
+    """Readable one-line form of a hyper-parameter dict.
+
+    Args:
+        params: hyper-parameters in grid order.
+
+    Returns:
+        ``"name=value, ..."`` (``"default"`` when empty).
+
+    Example:
+        >>> format_params({"C": 0.01, "l1_ratio": 1.0})
+        'C=0.01, l1_ratio=1.0'
+    """
+    return ", ".join(f"{k}={_plain(v)!r}" for k, v in params.items()) or "default"
+
+
+def _full_params(kind: str, params: dict, seed: int) -> dict:
+    """Grid params plus ``random_state=seed`` where the kind has one, so refits are reproducible."""
+    params = {k: _plain(v) for k, v in params.items()}
+    if "random_state" in build_surrogate(kind).get_params() and "random_state" not in params:
+        params["random_state"] = seed
+    return params
+
+
+def _aligned_proba(model, X: np.ndarray, n_classes: int) -> np.ndarray:
+    """``predict_proba`` widened to all ``n_classes`` columns.
+
+    Fitted on 1-D labels, a surrogate only knows the classes it saw (e.g. hard labels of a teacher
+    that never predicts a rare class); its column j is class ``classes_[j]``, not class j.
+    """
+    probs = model.predict_proba(X)
+    full = np.zeros((len(probs), n_classes))
+    full[:, np.asarray(model.classes_, dtype=np.int64)] = probs
+    return full
+
+
+def _fit_one(kind: str, regime: str, params: dict, full: dict, X_fit, y_fit, evaluation) -> tuple[dict, object]:
+    """Fit one surrogate and score it on validation and test (runs in a joblib worker)."""
+    model = build_surrogate(kind, **full)
+    start = time.perf_counter()
+    # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(X_fit, y_fit)
+    seconds = time.perf_counter() - start
+    row = {
+        "kind": kind,
+        "regime": regime,
+        "params": format_params(params),
+        "params_json": json.dumps(full),
+        "complexity_score": float(model.complexity_score_),
+    }
+    for split, (X, teacher_probs, y) in evaluation.items():
+        probs = _aligned_proba(model, X, teacher_probs.shape[1])
+        row[f"{split}_fidelity"] = fidelity(probs, teacher_probs)
+        row[f"{split}_accuracy"] = accuracy(probs, y)
+    row["fit_seconds"] = seconds
+    return row, model
+
+
+def sweep_surrogates(
+    kinds_grids: dict[str, list[dict]],
+    regimes: dict[str, tuple[np.ndarray, np.ndarray]],
+    X_val: np.ndarray,
+    teacher_val_probs: np.ndarray,
+    y_val: np.ndarray,
+    X_test: np.ndarray,
+    teacher_test_probs: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+    seed: int = 0,
+    return_models: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, list]:
+    """Fit every kind × regime × grid point and score fidelity and accuracy on validation and test.
+
+    Fits run in parallel with joblib; every fit gets ``random_state=seed`` (for kinds that have one
+    and whose grid does not set it), so the numbers do not depend on ``n_jobs``. Rows come in the
+    order kind, regime, grid point.
+
+    Args:
+        kinds_grids: surrogate kind -> list of hyper-parameter dicts (e.g. :data:`DEFAULT_GRIDS`).
+        regimes: regime name -> ``(X_fit, y_fit)``; ``y_fit`` is 1-D labels or ``(n, k)`` probabilities.
+        X_val: validation inputs.
+        teacher_val_probs: teacher probabilities on ``X_val`` (fidelity = top-1 agreement with them).
+        y_val: validation labels.
+        X_test: test inputs.
+        teacher_test_probs: teacher probabilities on ``X_test``.
+        y_test: test labels.
+        n_jobs: joblib workers (``-1``: all cores).
+        progress: show a progress bar.
+        seed: ``random_state`` of the fits.
+        return_models: also return the fitted surrogates, one per row.
+
+    Returns:
+        DataFrame with one row per fit and columns :data:`COLUMNS`: ``params`` is readable
+        (``"max_depth=4"``), ``params_json`` holds the exact keyword arguments of
+        ``build_surrogate`` (seed included) for refitting the selected model. With
+        ``return_models``, the pair ``(frame, models)``.
+
+    Example:
+        >>> from sklearn.datasets import make_classification
+        >>> X, y = make_classification(120, 4, random_state=0); X = X.astype(np.float32)
+        >>> P = np.eye(2)[y] * 0.8 + 0.1
+        >>> df = sweep_surrogates({"tree": [{"max_depth": 1}, {"max_depth": 3}]},
+        ...                       {"soft": (X, P)}, X, P, y, X, P, y, progress=False)
+        >>> df[["params", "complexity_score"]].values.tolist()
+        [['max_depth=1', 2.0], ['max_depth=3', 8.0]]
+    """
+    evaluation = {"val": (X_val, teacher_val_probs, y_val), "test": (X_test, teacher_test_probs, y_test)}
+    tasks = [
+        delayed(_fit_one)(kind, regime, params, _full_params(kind, params, seed), X_fit, y_fit, evaluation)
+        for kind, grid in kinds_grids.items()
+        for regime, (X_fit, y_fit) in regimes.items()
+        for params in grid
+    ]
+    # return_as="generator" yields in submission order, so the progress bar ticks without reordering rows.
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    fitted = list(tqdm(results, total=len(tasks), desc="surrogate sweep", disable=not progress))
+    frame = pd.DataFrame([row for row, _ in fitted], columns=COLUMNS)
+    return (frame, [model for _, model in fitted]) if return_models else frame
+
+
+def pareto_front(complexity, fidelity) -> np.ndarray:
+    """Mask of the points no other point dominates (lower-or-equal complexity, higher-or-equal fidelity).
+
+    Among exact duplicates (same complexity and fidelity) only the first occurrence is marked, so
+    the front has no repeated points and the result does not depend on anything but input order.
+
+    Args:
+        complexity: ``(n,)`` complexity scores (lower is better).
+        fidelity: ``(n,)`` fidelities (higher is better).
+
+    Returns:
+        ``(n,)`` boolean mask, True on the front.
+
+    Example:
+        >>> pareto_front([1, 2, 2, 3], [0.5, 0.7, 0.6, 0.7]).tolist()
+        [True, True, False, False]
+    """
+    c, f = np.asarray(complexity, dtype=float), np.asarray(fidelity, dtype=float)
+    if c.shape != f.shape or c.ndim != 1:
+        raise ValueError(f"complexity and fidelity must be 1-D of one length, got {c.shape} and {f.shape}")
+    if not (np.isfinite(c).all() and np.isfinite(f).all()):
+        raise ValueError("complexity and fidelity must be finite")
+    # Visit by complexity ascending, fidelity descending, then input order: a point is on the front
+    # iff it beats every fidelity seen so far (all of which come at lower-or-equal complexity).
+    order = np.lexsort((np.arange(len(c)), -f, c))
+    mask = np.zeros(len(c), dtype=bool)
+    best = -np.inf
+    for i in order:
+        if f[i] > best:
+            mask[i], best = True, f[i]
+    return mask
+
+
+def select_by_validation(df: pd.DataFrame, budget: dict[str, float] | None = None) -> pd.DataFrame:
+    """Per (kind, regime), the row with the best validation fidelity (ties: lower complexity, then first).
+
+    Only ``kind``, ``regime``, ``complexity_score`` and ``val_fidelity`` are read, so test results
+    cannot influence the choice.
+
+    Args:
+        df: a :func:`sweep_surrogates` table.
+        budget: optional kind -> maximum ``complexity_score`` (e.g. ``{"tree": 32}``: at most 32
+            leaves); kinds not listed (or mapped to ``None``) are unconstrained. A (kind, regime)
+            with no row inside its budget is dropped with a warning.
+
+    Returns:
+        The selected full rows (test columns included, for reporting), in order of first
+        appearance of each (kind, regime), keeping ``df``'s index (so they can be matched to fitted models).
+
+    Example:
+        >>> df = pd.DataFrame({"kind": ["tree"] * 3, "regime": ["soft"] * 3,
+        ...                    "complexity_score": [4, 16, 64], "val_fidelity": [0.8, 0.9, 0.9]})
+        >>> select_by_validation(df).complexity_score.tolist()
+        [16]
+        >>> select_by_validation(df, budget={"tree": 8}).complexity_score.tolist()
+        [4]
+    """
+    view = df[["kind", "regime", "complexity_score", "val_fidelity"]].reset_index(drop=True)
+    limits = view["kind"].map(lambda kind: (budget or {}).get(kind)).astype(float).fillna(np.inf)
+    allowed = view[view["complexity_score"] <= limits]
+    for (kind, regime), group in view.groupby(["kind", "regime"], sort=False):
+        if not (allowed["kind"].eq(kind) & allowed["regime"].eq(regime)).any():
+            warnings.warn(
+                f"no {kind} surrogate ({regime}) fits the budget {budget[kind]:g}; the smallest has "
+                f"complexity {group['complexity_score'].min():g}. Raise the budget or extend the grid.",
+                stacklevel=2,
+            )
+    best = (
+        allowed.sort_values(["val_fidelity", "complexity_score"], ascending=[False, True], kind="stable")
+        .drop_duplicates(["kind", "regime"])
+        .index
+    )
+    return df.iloc[np.sort(best)]
+
+
+def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
+    """Fidelity against complexity, one panel per kind, points and Pareto front per regime.
+
+    Builds a bare :class:`~matplotlib.figure.Figure` (no pyplot state), so it is safe with the Agg
+    backend and in worker processes; save it with ``fig.savefig``.
+
+    Args:
+        df: a :func:`sweep_surrogates` table.
+        split: ``"val"`` or ``"test"``: whose fidelity to plot.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> df = pd.DataFrame({"kind": ["tree"] * 2, "regime": ["soft"] * 2, "complexity_score": [2, 8],
+        ...                    "test_fidelity": [0.7, 0.9]})
+        >>> len(frontier_plot(df).axes)
+        1
+    """
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+    column = f"{split}_fidelity"
+    kinds = list(dict.fromkeys(df["kind"]))
+    regimes = list(dict.fromkeys(df["regime"]))
+    colours = {regime: f"C{i}" for i, regime in enumerate(regimes)}  # same colour per regime in every panel
+    fig = Figure(figsize=(4.2 * max(len(kinds), 1), 3.6), layout="constrained")
+    axes = fig.subplots(1, max(len(kinds), 1), squeeze=False)[0]
+    for ax, kind in zip(axes, kinds):
+        of_kind = df[df["kind"] == kind]
+        for regime in regimes:
+            rows = of_kind[of_kind["regime"] == regime]
+            if rows.empty:
+                continue
+            x, y = rows["complexity_score"].to_numpy(float), rows[column].to_numpy(float)
+            ax.scatter(x, y, s=18, alpha=0.6, color=colours[regime], label=regime)
+            front = pareto_front(x, y)
+            order = np.argsort(x[front], kind="stable")
+            ax.step(x[front][order], y[front][order], where="post", color=colours[regime], linewidth=1.5)
+        # A linear surrogate can have 0 non-zero coefficients; symlog keeps it on the axis.
+        if (of_kind["complexity_score"] > 0).all():
+            ax.set_xscale("log")
+        else:
+            ax.set_xscale("symlog", linthresh=1)
+        ax.set_title(kind)
+        ax.set_xlabel(f"complexity ({COMPLEXITY_UNITS.get(kind, 'score')}, log scale)")
+        ax.set_ylabel(f"{split} fidelity (agreement with teacher)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", title="regime", title_fontsize="small")
+    return fig
