@@ -1,0 +1,140 @@
+"""Saving and safely loading what a run directory holds: networks, surrogates and arrays.
+
+Nothing here unpickles arbitrary objects: networks are ``state_dict``s read with
+``torch.load(weights_only=True)`` (or TorchScript archives), surrogates are skops files loaded with an
+explicit list of trusted types, and arrays are ``.npz`` files read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import skops.io as sio
+import torch
+from torch import nn
+
+from .errors import ModelFileError
+from .models import MLP, SmallCNN, build_network
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .experiment import FittedModel
+
+# Only our estimators and the scikit-learn / numpy types they are built from may be loaded from a .skops file.
+TRUSTED_TYPE_PREFIXES = ("interpret_distill.surrogates.", "sklearn.", "numpy.", "builtins.")
+
+
+def safe_filename(name: str) -> str:
+    """A file name made of letters, digits, ``_``, ``-`` and ``.`` only (never a path)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    return cleaned or "model"
+
+
+def surrogate_size(estimator: Any) -> int:
+    """Serialized size of a surrogate in bytes (its skops representation)."""
+    return len(sio.dumps(estimator))
+
+
+def save_surrogate(estimator: Any, path: str | Path) -> None:
+    """Write a surrogate as a skops file (no pickle)."""
+    sio.dump(estimator, path)
+
+
+def load_surrogate(path: str | Path) -> Any:
+    """Load a skops surrogate, trusting only scikit-learn, numpy and interpret_distill types.
+
+    Raises:
+        ModelFileError: the file is not a skops archive (e.g. a pickle) or names an untrusted type.
+    """
+    path = Path(path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception:
+        raise ModelFileError(
+            f"{path} is not a skops model file (pickles are refused because loading them can run code); "
+            "save surrogates with interpret_distill.artifacts.save_surrogate"
+        ) from None
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
+    if refused:
+        raise ModelFileError(f"{path} names untrusted types {refused}; refusing to load it")
+    return sio.load(path, trusted=untrusted)
+
+
+def _network_spec(module: nn.Module) -> dict | None:
+    """How to rebuild one of our own architectures, or None for a user's module."""
+    if isinstance(module, MLP):
+        linears = [m for m in module if isinstance(m, nn.Linear)]
+        dropout = next((m.p for m in module if isinstance(m, nn.Dropout)), 0.0)
+        return {"arch": "mlp", "n_features": linears[0].in_features, "n_classes": linears[-1].out_features,
+                "hidden": [m.out_features for m in linears[:-1]], "dropout": dropout}
+    if isinstance(module, SmallCNN):
+        convs = [m for m in module.features if isinstance(m, nn.Conv2d)]
+        return {"arch": "cnn", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
+                "channels": [m.out_channels for m in convs], "n_features": int(np.prod(module.image_shape))}
+    return None
+
+
+def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray) -> dict:
+    """Save a network as a ``state_dict`` plus the spec to rebuild it, or as TorchScript for a user's module."""
+    stem = safe_filename(name)
+    spec = _network_spec(module)
+    if spec is not None:
+        torch.save(module.state_dict(), folder / f"{stem}.pt")
+        return {"file": f"{stem}.pt", "format": "state_dict", "spec": spec}
+    scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.trace(
+        module.eval(), torch.as_tensor(example[:2], dtype=torch.float32))
+    torch.jit.save(scripted, str(folder / f"{stem}.ts"))
+    return {"file": f"{stem}.ts", "format": "torchscript"}
+
+
+def load_network(folder: Path, entry: dict) -> nn.Module:
+    """Rebuild a network saved by :func:`save_network` (weights only, no pickle)."""
+    path = folder / entry["file"]
+    if entry["format"] == "torchscript":
+        return torch.jit.load(str(path), map_location="cpu").eval()
+    spec = dict(entry["spec"])
+    module = build_network(spec.pop("arch"), spec.pop("n_features"), spec.pop("n_classes"),
+                           spec.pop("image_shape", None), **spec)
+    try:
+        module.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+    except Exception as exc:
+        raise ModelFileError(f"{path} could not be loaded as weights ({type(exc).__name__}); re-run the experiment") from None
+    return module.eval()
+
+
+def save_models(run_dir: Path, models: list["FittedModel"], example: np.ndarray) -> None:
+    """Write every model under ``run_dir/models`` with a manifest; ``example`` rows let user modules be traced."""
+    folder = run_dir / "models"
+    folder.mkdir()
+    manifest = {}
+    for m in models:
+        meta = {"family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role, "params": m.params}
+        if m.is_torch:
+            meta.update(save_network(m.model, folder, m.name, example))
+        else:
+            meta["file"] = f"{safe_filename(m.name)}.skops"
+            meta["format"] = "skops"
+            save_surrogate(m.model, folder / meta["file"])
+        manifest[m.name] = meta
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def save_arrays(run_dir: Path, dataset: "Dataset", test_probs: dict[str, np.ndarray], attribution) -> None:
+    """Test inputs, labels and every model's test probabilities; attributions in their own archive."""
+    names = list(test_probs)
+    np.savez_compressed(
+        run_dir / "predictions.npz",
+        X_test=dataset.X_test, y_test=dataset.y_test,
+        model_names=np.array(names), probs=np.stack([test_probs[n] for n in names]),
+    )
+    attribution.save(run_dir / "attributions.npz")
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read an ``.npz`` archive without ever unpickling."""
+    with np.load(path, allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}

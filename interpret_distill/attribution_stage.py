@@ -1,0 +1,89 @@
+"""The pipeline's attribution stage: explain the teacher, the student and the distilled surrogates on test examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .attribution import agreement_table, attribute_many, faithfulness_curves, faithfulness_table, resolve_baseline
+from .attribution.methods import applicable_methods
+from .config import ExperimentConfig
+from .data import Dataset
+
+if TYPE_CHECKING:
+    from .experiment import FittedModel
+
+# A model's "own" explanation, used for its faithfulness curves: the first of these it supports.
+PRIMARY_METHODS = ("native", "integrated_gradients", "deeplift", "saliency", "feature_ablation",
+                   "shapley_value_sampling", "kernel_shap", "lime", "gradient_shap")
+
+
+@dataclass
+class AttributionResult:
+    """Attributions of each (model, method) on the explained test examples, and the tables derived from them."""
+
+    examples: np.ndarray
+    targets: np.ndarray
+    baseline: np.ndarray
+    arrays: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        keys = [f"{model}|{method}" for model, method in self.arrays]
+        values = np.stack(list(self.arrays.values())) if self.arrays else np.empty((0, len(self.examples), 0))
+        np.savez_compressed(path, examples=self.examples, targets=self.targets, baseline=self.baseline,
+                            keys=np.array(keys, dtype=str), values=values)
+
+
+def primary_method(model, computed: list[str]) -> str | None:
+    """The method a model's faithfulness curves use: its most specific explanation among those computed."""
+    applicable = set(applicable_methods(model))
+    return next((m for m in PRIMARY_METHODS if m in computed and m in applicable), None)
+
+
+def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list["FittedModel"],
+                    teacher_test_probs: np.ndarray) -> AttributionResult:
+    """Explain the teacher's predicted class on a seeded subset of test rows for the teacher, student and surrogates.
+
+    Args:
+        cfg: the experiment config (its ``attribution`` section chooses methods, examples and baseline).
+        dataset: the splits (the baseline's mean comes from train).
+        models: every fitted model; the teacher, the distilled student and the distilled surrogates are explained.
+        teacher_test_probs: the teacher's test probabilities (their argmax is the explained class).
+
+    Returns:
+        The :class:`AttributionResult`, with ``agreement``, ``faithfulness`` and ``faithfulness_curves`` tables.
+    """
+    spec = cfg.attribution
+    rng = np.random.default_rng(cfg.seed)
+    n = min(spec.examples, len(dataset.X_test))
+    examples = np.sort(rng.choice(len(dataset.X_test), size=n, replace=False))
+    X = dataset.X_test[examples]
+    targets = teacher_test_probs[examples].argmax(1)
+    baseline = resolve_baseline(spec.baseline, X, dataset.train_mean)
+    result = AttributionResult(examples, targets, baseline)
+    result.info = {"methods": spec.methods, "examples": int(n), "baseline": spec.baseline,
+                   "explained_class": "teacher's predicted class", "split": "test"}
+    if not spec.methods:
+        return result
+    explained = {m.name: m.model for m in models if m.role in ("reference", "distilled")}
+    common = {"feature_mask": dataset.feature_groups, "seed": cfg.seed}
+    result.arrays = attribute_many(explained, X, targets, spec.methods, baseline, progress=cfg.progress, **common)
+    result.tables["agreement"] = agreement_table(result.arrays, reference_model="teacher", k=spec.top_k)
+    result.tables["faithfulness"] = faithfulness_table(explained, X, targets, result.arrays, baseline, seed=cfg.seed)
+    curves = []
+    for name, model in explained.items():
+        method = primary_method(model, spec.methods)
+        if method is None:
+            continue
+        c = faithfulness_curves(model, X, targets, result.arrays[(name, method)], baseline, seed=cfg.seed)
+        curves.append(pd.DataFrame({"model": name, "method": method, "fraction": c["fractions"],
+                                    "deletion": c["deletion"], "insertion": c["insertion"], "random": c["random"],
+                                    "random_insertion": c["random_insertion"]}))
+    result.tables["faithfulness_curves"] = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    return result

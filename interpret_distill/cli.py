@@ -1,0 +1,100 @@
+"""Command line: ``interpret-distill run / report / list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_EXPERIMENTS, load_config, shipped_configs
+from .errors import UserInputError
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .experiment import run_experiment
+    from .report import render_index
+
+    targets = list(args.configs) or (list(DEFAULT_EXPERIMENTS) if args.default else [])
+    if not targets:
+        raise UserInputError("name a config (file or preset) to run, or pass --default; see `interpret-distill list`")
+    overrides = {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.no_progress:
+        overrides["progress"] = False
+    # validate every config before running any, so a typo in the second does not waste the first's minutes
+    configs = [load_config(t, overrides) for t in targets]
+    for cfg in configs:
+        run_dir = run_experiment(cfg, args.out, use_cache=not args.no_cache)
+        print(f"{cfg.name}: {run_dir / 'report.html'}")
+    index = render_index(args.out)
+    print(f"index: {index}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import render_index, render_report
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise UserInputError(f"{run_dir} is not a run directory (no run.json); pass a folder written by `interpret-distill run`")
+    print(render_report(run_dir))
+    print(render_index(run_dir.parent))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    import yaml
+
+    for name, path in sorted(shipped_configs().items()):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = raw.get("data", {})
+        marker = " (default)" if name in DEFAULT_EXPERIMENTS else ""
+        print(f"{name:16s} {data.get('source', 'sklearn')}:{data.get('name') or data.get('path')}{marker}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interpret-distill", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run experiments (config files or preset names) into run directories")
+    run.add_argument("configs", nargs="*", help="YAML config paths or preset names (see `list`)")
+    run.add_argument("--default", action="store_true", help=f"run the default set: {', '.join(DEFAULT_EXPERIMENTS)}")
+    run.add_argument("--out", default="reports", help="folder for run directories (default: reports)")
+    run.add_argument("--seed", type=int, help="override the config's seed")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--no-cache", action="store_true", help="retrain the teacher even if a cached one exists")
+    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="re-render a run directory's report.html and the index")
+    report.add_argument("run_dir")
+    report.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    report.set_defaults(handler=_report)
+
+    listing = commands.add_parser("list", help="list the shipped experiment presets")
+    listing.set_defaults(handler=_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``interpret-distill`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserInputError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("interrupted: earlier results were left as they were", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""Run one experiment end to end and write its run directory atomically."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import artifacts
+from .config import ExperimentConfig
+from .data import Dataset, load_dataset
+from .metrics import evaluate, latency_ms_per_1k
+from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
+from .students import distill_student, train_scratch_student
+from .surrogates import build_surrogate
+from .sweep import select_by_validation, sweep_surrogates
+from .teachers import resolve_teacher
+from .transfer import build_transfer_set
+
+VERSIONED_PACKAGES = ("interpret_distill", "torch", "scikit-learn", "captum", "numpy", "pandas", "skops", "matplotlib")
+TIMING_COLUMNS = ("latency_ms_per_1k", "fit_seconds")
+
+
+@dataclass
+class FittedModel:
+    """One model of the comparison and what describes it in the metrics table."""
+
+    name: str
+    family: str  # teacher | student | surrogate
+    kind: str  # mlp | cnn | tree | linear | naive_bayes
+    regime: str  # how it was fitted: reference, kd, scratch, ground_truth, hard, soft, soft+transfer
+    role: str  # reference | distilled | baseline
+    model: Any
+    params: dict = field(default_factory=dict)
+    fit_seconds: float = float("nan")
+
+    @property
+    def is_torch(self) -> bool:
+        return isinstance(self.model, nn.Module)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return predict_proba(self.model, X) if self.is_torch else self.model.predict_proba(X)
+
+    def complexity(self) -> tuple[str, float]:
+        """A readable complexity and the scalar used for plots (parameters for networks)."""
+        if self.is_torch:
+            n = count_parameters(self.model)
+            return f"params={n}", float(n)
+        text = ", ".join(f"{k}={v}" for k, v in self.model.complexity_.items())
+        return text, float(self.model.complexity_score_)
+
+    def size_bytes(self) -> int:
+        return state_dict_bytes(self.model) if self.is_torch else artifacts.surrogate_size(self.model)
+
+
+class Timer:
+    """Collects wall-clock seconds per pipeline stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, rng: np.random.Generator) -> dict:
+    """The training targets of each fitting regime: ``name -> (X_fit, y_fit)`` (train split only)."""
+    T = cfg.transfer.temperature
+    teacher_train = predict_logits(teacher, dataset.X_train)
+    # hard labels go in one-hot, so a class missing from the labels still gets its own output column
+    one_hot = np.eye(dataset.n_classes)
+    available = {
+        "ground_truth": lambda: (dataset.X_train, one_hot[dataset.y_train]),
+        "hard": lambda: (dataset.X_train, one_hot[teacher_train.argmax(1)]),
+        "soft": lambda: (dataset.X_train, softmax(teacher_train, T)),
+    }
+    if cfg.transfer.augmentation:
+        def transfer_regime():
+            ts = build_transfer_set(
+                lambda X: predict_logits(teacher, X), dataset.X_train, dataset.y_train,
+                method=cfg.transfer.augmentation, n_synthetic=cfg.transfer.n_synthetic, temperature=T, rng=rng,
+                **cfg.transfer.params,
+            )
+            return ts.X, ts.probs
+        available["soft+transfer"] = transfer_regime
+    return {name: available[name]() for name in cfg.regimes if name in available}
+
+
+DISTILLED_REGIMES = ("soft", "soft+transfer")
+
+
+def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
+                   teacher_val: np.ndarray, teacher_test: np.ndarray) -> tuple[list[FittedModel], pd.DataFrame]:
+    """Sweep every surrogate kind over its grid and regimes; keep the validation-selected model of each.
+
+    Returns:
+        The selected surrogates (the distilled one per kind is the best soft-label regime by validation
+        fidelity; ground-truth and hard-label fits are its baselines) and the full sweep table.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    regimes = _surrogate_regimes(cfg, dataset, teacher, rng)
+    grids = {s.kind: [{**s.params, **g} for g in (s.grid or [{}])] for s in cfg.surrogates}
+    sweep, fitted = sweep_surrogates(
+        grids, regimes, dataset.X_val, teacher_val, dataset.y_val, dataset.X_test, teacher_test, dataset.y_test,
+        n_jobs=cfg.n_jobs, progress=cfg.progress, seed=cfg.seed, return_models=True,
+    )
+    budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
+    selected = select_by_validation(sweep, budget=budget or None)
+    distilled = (
+        selected[selected.regime.isin(DISTILLED_REGIMES)]
+        .sort_values(["kind", "val_fidelity", "complexity_score"], ascending=[True, False, True])
+        .drop_duplicates("kind")
+    )
+    models = []
+    for index, row in selected.iterrows():
+        if row.regime in DISTILLED_REGIMES:
+            role = "distilled" if index in distilled.index else "alternative"
+        else:
+            role = "baseline"
+        models.append(FittedModel(f"{row.kind}:{row.regime}", "surrogate", row.kind, row.regime, role,
+                                  fitted[index], json.loads(row.params_json), row.fit_seconds))
+    return models, sweep
+
+
+def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:
+    """One row per model: test metrics (and validation ones, labelled), complexity, size, latency."""
+    rows, test_probs = [], {}
+    for m in models:
+        probs = {split: m.predict_proba(dataset.split(split)[0]) for split in ("val", "test")}
+        test_probs[m.name] = probs["test"]
+        test = evaluate(probs["test"], teacher_probs["test"], dataset.y_test)
+        val = evaluate(probs["val"], teacher_probs["val"], dataset.y_val)
+        complexity, score = m.complexity()
+        rows.append({
+            "model": m.name, "family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role,
+            "split": "test", **test,
+            "val_accuracy": val["accuracy"], "val_fidelity": val["fidelity"],
+            "complexity": complexity, "complexity_score": score,
+            "params": json.dumps(m.params, sort_keys=True),
+            "size_bytes": m.size_bytes(),
+            "latency_ms_per_1k": latency_ms_per_1k(m.predict_proba, dataset.X_test),
+            "fit_seconds": m.fit_seconds,
+        })
+    return pd.DataFrame(rows), test_probs
+
+
+@contextmanager
+def atomic_run_dir(out_root: Path, name: str):
+    """Yield a temporary folder; on success it replaces ``out_root/name`` in one rename, on failure it vanishes.
+
+    The previous run of the same experiment stays intact and readable until the new one is complete.
+    """
+    out_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a finished report should be as readable as any other folder
+    try:
+        yield tmp
+    except BaseException:  # KeyboardInterrupt too: never leave a half-written run behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    final = out_root / name
+    old = out_root / f".{name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
+                   teacher: nn.Module | Callable | None = None, use_cache: bool = True,
+                   report: bool = True) -> Path:
+    """Run one config end to end: data → teacher → student and surrogates → metrics → attributions → report.
+
+    Args:
+        cfg: the validated experiment config.
+        out_root: the run directory is ``out_root/cfg.name``.
+        teacher: optionally the user's own ``nn.Module`` (or a callable returning logits) instead of training one.
+        use_cache: reuse a cached trained teacher.
+        report: also render ``report.html``.
+
+    Returns:
+        The path of the run directory.
+
+    Example:
+        >>> run_dir = run_experiment(load_config("iris"), "reports")
+    """
+    from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
+
+    timer = Timer()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    progress = cfg.progress
+    stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")
+    with timer.stage("data"):
+        dataset = load_dataset(cfg.data, cfg.seed)
+    stages.update()
+    with timer.stage("teacher"):
+        teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
+                                                       use_cache=use_cache, progress=progress)
+    stages.update()
+    teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
+    with timer.stage("students"):
+        student, student_log = distill_student(dataset, teacher_module, cfg.student, cfg.seed, progress)
+        scratch, scratch_log = train_scratch_student(dataset, cfg.student, cfg.seed, progress)
+    stages.update()
+    with timer.stage("surrogates"):
+        surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"])
+    stages.update()
+    models = [
+        FittedModel("teacher", "teacher", cfg.teacher.arch, "reference", "reference", teacher_module,
+                    fit_seconds=timer.seconds["teacher"]),
+        FittedModel("student", "student", cfg.student.arch, cfg.student.loss + ("+fm" if cfg.student.function_matching else ""),
+                    "distilled", student, {"hidden": cfg.student.hidden}),
+        FittedModel("student_scratch", "student", cfg.student.arch, "scratch", "baseline", scratch,
+                    {"hidden": cfg.student.hidden}),
+        *surrogates,
+    ]
+    with timer.stage("evaluation"):
+        metrics, test_probs = metrics_table(models, dataset, teacher_probs)
+    stages.update()
+
+    with atomic_run_dir(Path(out_root), cfg.name) as run_dir:
+        with timer.stage("attribution"):
+            attribution = run_attribution(cfg, dataset, models, teacher_probs["test"])
+        stages.update()
+        artifacts.save_models(run_dir, models, dataset.X_train[:2])
+        artifacts.save_arrays(run_dir, dataset, test_probs, attribution)
+        metrics.to_csv(run_dir / "metrics.csv", index=False)
+        sweep.to_csv(run_dir / "sweep.csv", index=False)
+        for name, table in attribution.tables.items():
+            table.to_csv(run_dir / f"{name}.csv", index=False)
+        run_info = {
+            "name": cfg.name,
+            "seed": cfg.seed,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": cfg.model_dump(mode="json"),
+            "versions": library_versions(),
+            "machine": {"platform": platform.platform(), "threads": torch.get_num_threads()},
+            "timings": timer.seconds,
+            "dataset": dataset.summary(),
+            "teacher": teacher_info,
+            "students": {"distilled": student_log.as_dict(), "scratch": scratch_log.as_dict()},
+            "attribution": attribution.info,
+        }
+        (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
+        if report:
+            from .report import render_report
+
+            with timer.stage("report"):
+                render_report(run_dir)
+            run_info["timings"] = timer.seconds
+            (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
+    stages.close()
+    return Path(out_root) / cfg.name

@@ -1,0 +1,117 @@
+"""Neural architectures for teachers and students, and batched prediction helpers."""
+
+from __future__ import annotations
+
+import io
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class MLP(nn.Sequential):
+    """A fully connected classifier: ``(n, d)`` features → ``(n, k)`` logits.
+
+    Example:
+        >>> MLP(4, 3, hidden=[8])(torch.zeros(2, 4)).shape
+        torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features: int, n_classes: int, hidden: Sequence[int] = (64,), dropout: float = 0.0):
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        super().__init__(*layers)
+
+
+class SmallCNN(nn.Module):
+    """A small CNN that takes *flat* rows and folds them into ``image_shape`` itself.
+
+    Keeping every model's input flat lets surrogates, metrics and attributions share one data layout.
+
+    Example:
+        >>> SmallCNN((1, 8, 8), 10, channels=[4, 8])(torch.zeros(2, 64)).shape
+        torch.Size([2, 10])
+    """
+
+    def __init__(self, image_shape: Sequence[int], n_classes: int, channels: Sequence[int] = (16, 32),
+                 dropout: float = 0.0):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        in_ch, height, width = self.image_shape
+        blocks: list[nn.Module] = []
+        for out_ch in channels:
+            blocks += [nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1), nn.ReLU()]
+            in_ch = out_ch
+        blocks.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*blocks)
+        flat = in_ch * (height // 2) * (width // 2)
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(flat, 64), nn.ReLU(),
+                                  nn.Linear(64, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x.reshape(-1, *self.image_shape)))
+
+
+def build_mlp(n_features: int, n_classes: int, image_shape, hidden=(64,), dropout=0.0, **_) -> nn.Module:
+    return MLP(n_features, n_classes, hidden, dropout)
+
+
+def build_cnn(n_features: int, n_classes: int, image_shape, channels=(16, 32), dropout=0.0, **_) -> nn.Module:
+    if image_shape is None:
+        raise ValueError("arch 'cnn' needs image data (a dataset with image_shape); use arch 'mlp' for tables")
+    return SmallCNN(image_shape, n_classes, channels, dropout)
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": build_cnn}
+
+
+def build_network(arch: str, n_features: int, n_classes: int, image_shape=None, **sizes) -> nn.Module:
+    """Build a registered architecture (``mlp`` or ``cnn``) for the given data shape."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](n_features, n_classes, image_shape, **sizes)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameters (frozen ones included: a frozen teacher is still that big)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+@torch.no_grad()
+def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy."""
+    was_training = module.training
+    module.eval()
+    try:
+        tensor = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        out = [module(tensor[i:i + batch_size]) for i in range(0, len(tensor), batch_size)]
+        return torch.cat(out).double().numpy()
+    finally:
+        module.train(was_training)
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Numerically stable softmax over the last axis at a temperature."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def predict_proba(module: nn.Module, X: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Class probabilities of a torch classifier at a temperature."""
+    return softmax(predict_logits(module, X), temperature)
+
+
+def state_dict_bytes(module: nn.Module) -> int:
+    """Serialized size of the module's ``state_dict`` in bytes."""
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    return buffer.getbuffer().nbytes

@@ -1,0 +1,203 @@
+"""Render a run directory into one self-contained HTML report, and the index of all runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..runs import Run, load_run
+from . import figures
+
+TEMPLATES = Path(__file__).parent / "templates"
+SIZE_BUDGET_BYTES = 3_000_000
+
+METRIC_COLUMNS = [
+    ("model", "model", None),
+    ("role", "role", None),
+    ("regime", "fitted on", None),
+    ("accuracy", "accuracy", "{:.3f}"),
+    ("fidelity", "fidelity", "{:.3f}"),
+    ("kl", "KL(teacher‖model)", "{:.3f}"),
+    ("tv", "TV distance", "{:.3f}"),
+    ("val_fidelity", "val fidelity", "{:.3f}"),
+    ("complexity", "complexity", None),
+    ("size_bytes", "size (bytes)", "{:,.0f}"),
+    ("latency_ms_per_1k", "latency (ms / 1k rows)", "{:.2f}"),
+]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,  # every user-provided name (features, classes, experiments) is shown as text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = lambda value, spec: "" if value is None or (isinstance(value, float) and np.isnan(value)) \
+        else (spec.format(value) if spec else value)
+    return env
+
+
+def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> dict:
+    """Header and rows for a sortable table; numbers keep a raw sort key beside their text."""
+    present = [c for c in columns if c[0] in frame.columns]
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for key, _, spec in present:
+            value = record[key]
+            numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+            text = "" if numeric and np.isnan(value) else (spec.format(value) if spec and numeric else str(value))
+            cells.append({"text": text, "sort": float(value) if numeric and not np.isnan(value) else text})
+        rows.append({"cells": cells, "role": record.get("role", "")})
+    return {"header": [label for _, label, _ in present], "rows": rows}
+
+
+def _generic_table(frame: pd.DataFrame, digits: int = 3) -> dict:
+    columns = [(c, c, f"{{:.{digits}f}}" if pd.api.types.is_float_dtype(frame[c]) else None) for c in frame.columns]
+    return _table(frame, columns)
+
+
+def _summary(run: Run) -> dict:
+    """The sentences at the top of the report (all numbers on the test split)."""
+    m = run.metrics.set_index("model")
+    teacher = m.loc["teacher"]
+    surrogates = run.metrics[run.metrics.family == "surrogate"]
+    distilled = surrogates[surrogates.role == "distilled"].sort_values(["fidelity", "complexity_score"],
+                                                                       ascending=[False, True])
+    lines = {"teacher": f"The teacher ({teacher.kind}, {int(teacher.complexity_score):,} parameters) reaches "
+                        f"test accuracy {teacher.accuracy:.3f}."}
+    if len(distilled):
+        best = distilled.iloc[0]
+        hard = m.loc[f"{best.kind}:hard"] if f"{best.kind}:hard" in m.index else None
+        comparison = f"; the same kind fitted on the teacher's hard labels agrees on {hard.fidelity:.3f}" \
+            if hard is not None else ""
+        lines["surrogate"] = (f"The most faithful surrogate is {best.model} ({best.complexity}): it agrees with the "
+                              f"teacher on {best.fidelity:.3f} of test rows{comparison}.")
+    student, scratch = m.loc["student"], m.loc["student_scratch"]
+    ratio = student.complexity_score / teacher.complexity_score
+    lines["student"] = (f"The distilled student ({int(student.complexity_score):,} parameters, {ratio:.1%} of the "
+                        f"teacher) agrees with the teacher on {student.fidelity:.3f} of test rows with accuracy "
+                        f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
+                        f"{scratch.fidelity:.3f}, accuracy {scratch.accuracy:.3f}.")
+    return lines
+
+
+def _surrogate_sections(run: Run) -> list[dict]:
+    """Per distilled surrogate: its figure and, for trees, the rules as text."""
+    data = run.dataset
+    names, classes, shape = data["feature_names"], data["class_names"], data["image_shape"]
+    distilled = run.metrics[(run.metrics.family == "surrogate") & (run.metrics.role == "distilled")]
+    draw = {
+        "tree": lambda model: figures.tree_diagram(model, names, classes),
+        "linear": lambda model: figures.linear_coefficients(model, names, classes, shape),
+        "naive_bayes": lambda model: figures.naive_bayes_means(model, names, classes, shape),
+    }
+    titles = {"tree": "Decision tree", "linear": "Linear model", "naive_bayes": "Naive Bayes"}
+    sections = []
+    for row in distilled.itertuples():
+        model = run.model(row.model)
+        section = {"id": f"surrogate-{row.kind}", "title": f"{titles[row.kind]} surrogate ({row.model})",
+                   "caption": f"Fitted on: {row.regime}; {row.complexity}; test fidelity {row.fidelity:.3f}.",
+                   "figure": figures.to_data_uri(draw[row.kind](model)), "rules": None}
+        if row.kind == "tree":
+            section["rules"] = model.export_text(feature_names=names, class_names=classes)
+        sections.append(section)
+    return sections
+
+
+def render_report(run_dir: str | Path) -> Path:
+    """Write ``report.html`` into a run directory and return its path.
+
+    Args:
+        run_dir: a run directory written by :func:`interpret_distill.run_experiment`.
+
+    Returns:
+        The report's path. The file is self-contained: inline CSS and script, figures as data URIs.
+
+    Example:
+        >>> render_report("reports/digits")
+    """
+    from .attribution_section import attribution_section
+    from ..sweep import frontier_plot
+
+    run = load_run(run_dir)
+    metrics = run.metrics
+    order = {"reference": 0, "distilled": 1, "alternative": 2, "baseline": 3}
+    ordered = metrics.assign(_o=metrics.role.map(order)).sort_values(["family", "kind", "_o"], kind="stable")
+    family_order = {"teacher": 0, "student": 1, "surrogate": 2}
+    ordered = ordered.assign(_f=ordered.family.map(family_order)).sort_values(["_f"], kind="stable")
+    context = {
+        "run": run,
+        "title": f"{run.name}: distillation report",
+        "summary": _summary(run),
+        "comparison": _table(ordered, METRIC_COLUMNS),
+        "agreement_figure": figures.to_data_uri(figures.agreement_matrices(run)),
+        "surrogates": _surrogate_sections(run),
+        "student_figure": figures.to_data_uri(figures.student_comparison(run)),
+        "frontier_figure": figures.to_data_uri(frontier_plot(run.sweep, split="test")),
+        "sweep": _generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
+        "attribution": attribution_section(run),
+        "config_yaml": yaml.safe_dump(run.config, sort_keys=False),
+        "versions": run.info["versions"],
+        "timings": run.info["timings"],
+        "dataset": run.dataset,
+        "created": run.info["created"],
+        "css": (TEMPLATES / "report.css").read_text(),
+        "script": (TEMPLATES / "sortable.js").read_text(),
+    }
+    html_text = _environment().get_template("report.html").render(**context)
+    path = Path(run_dir) / "report.html"
+    path.write_text(html_text, encoding="utf-8")
+    return path
+
+
+def _headline(run: Run) -> dict:
+    m = run.metrics
+    best = {}
+    for kind, group in m[m.role == "distilled"].groupby("kind"):
+        row = group.sort_values("fidelity", ascending=False).iloc[0]
+        best[kind] = {"fidelity": row.fidelity, "model": row.model}
+    teacher = m.set_index("model").loc["teacher"]
+    return {"name": run.name, "dataset": run.dataset["name"], "href": f"{run.path.name}/report.html",
+            "teacher_accuracy": teacher.accuracy, "best": best, "created": run.info["created"],
+            "student_fidelity": m.set_index("model").loc["student", "fidelity"]}
+
+
+def render_index(root: str | Path) -> Path:
+    """Write ``root/index.html`` listing every run below ``root`` with its headline numbers.
+
+    Args:
+        root: the folder holding run directories (e.g. ``reports``).
+
+    Returns:
+        The index's path.
+    """
+    root = Path(root)
+    runs = sorted((p for p in root.iterdir() if (p / "run.json").is_file() and (p / "report.html").is_file()
+                   and not p.name.startswith(".")), key=lambda p: p.name)
+    headlines = [_headline(load_run(p)) for p in runs]
+    kinds = sorted({k for h in headlines for k in h["best"]})
+    html_text = _environment().get_template("index.html").render(
+        runs=headlines, kinds=kinds, css=(TEMPLATES / "report.css").read_text(),
+        script=(TEMPLATES / "sortable.js").read_text(),
+    )
+    path = root / "index.html"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(html_text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def report_sizes(root: str | Path) -> dict[str, int]:
+    """Size in bytes of every report below ``root`` (the budget is 3 MB each)."""
+    return {str(p): p.stat().st_size for p in Path(root).glob("*/report.html")}
+
+
+__all__ = ["render_report", "render_index", "report_sizes", "SIZE_BUDGET_BYTES"]

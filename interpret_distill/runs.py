@@ -1,0 +1,168 @@
+"""Read a run directory back: metrics as pandas, models, predictions and attributions."""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import artifacts
+from .errors import UserInputError
+
+HEADLINE_COLUMNS = ["model", "role", "accuracy", "fidelity", "kl", "complexity", "size_bytes"]
+
+
+class Run:
+    """One experiment's results, loaded lazily from its run directory.
+
+    Attributes:
+        path: the run directory.
+        info: ``run.json`` (resolved config, seed, versions, timings, dataset and training logs).
+
+    Example:
+        >>> run = load_run("reports/digits")
+        >>> run.metrics[["model", "accuracy", "fidelity"]]
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        info_path = self.path / "run.json"
+        if not info_path.is_file():
+            raise UserInputError(f"{self.path} is not a run directory (no run.json); run `interpret-distill run` first")
+        self.info: dict = json.loads(info_path.read_text())
+
+    @property
+    def name(self) -> str:
+        return self.info["name"]
+
+    @property
+    def config(self) -> dict:
+        return self.info["config"]
+
+    @property
+    def dataset(self) -> dict:
+        return self.info["dataset"]
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """One row per model; metric columns are on the held-out test split unless prefixed ``val_``."""
+        return pd.read_csv(self.path / "metrics.csv")
+
+    @cached_property
+    def sweep(self) -> pd.DataFrame:
+        """Every surrogate fitted in the complexity sweep, with validation and test fidelity."""
+        return pd.read_csv(self.path / "sweep.csv")
+
+    def _table(self, name: str) -> pd.DataFrame:
+        path = self.path / f"{name}.csv"
+        return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+    @cached_property
+    def agreement(self) -> pd.DataFrame:
+        """Attribution agreement of each model with the teacher (mean ± std over test examples)."""
+        return self._table("agreement")
+
+    @cached_property
+    def faithfulness(self) -> pd.DataFrame:
+        """Deletion / insertion / random areas and infidelity of each model's own attributions."""
+        return self._table("faithfulness")
+
+    @cached_property
+    def faithfulness_curves(self) -> pd.DataFrame:
+        """Deletion, insertion and random curves of each model's own attribution method (long format)."""
+        return self._table("faithfulness_curves")
+
+    def faithfulness_curves_methods(self) -> dict[str, str]:
+        """The method behind each model's faithfulness curves."""
+        curves = self.faithfulness_curves
+        return {} if curves.empty else dict(curves.groupby("model", sort=False).method.first())
+
+    @cached_property
+    def _predictions(self) -> dict[str, np.ndarray]:
+        return artifacts.load_npz(self.path / "predictions.npz")
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self._predictions["X_test"]
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self._predictions["y_test"]
+
+    @cached_property
+    def test_probs(self) -> dict[str, np.ndarray]:
+        """Each model's class probabilities on the test split."""
+        p = self._predictions
+        return {str(name): probs for name, probs in zip(p["model_names"], p["probs"])}
+
+    @cached_property
+    def _attribution_arrays(self) -> dict[str, np.ndarray]:
+        path = self.path / "attributions.npz"
+        return artifacts.load_npz(path) if path.is_file() else {}
+
+    @cached_property
+    def attributions(self) -> dict[tuple[str, str], np.ndarray]:
+        """``(model, method) -> (n_examples, n_features)`` attributions for the teacher's predicted class."""
+        a = self._attribution_arrays
+        if not a:
+            return {}
+        return {tuple(str(k).split("|", 1)): v for k, v in zip(a["keys"], a["values"])}
+
+    @property
+    def attribution_examples(self) -> np.ndarray:
+        """Indices into the test split of the explained examples."""
+        return self._attribution_arrays.get("examples", np.array([], dtype=int))
+
+    @cached_property
+    def manifest(self) -> dict[str, dict]:
+        return json.loads((self.path / "models" / "manifest.json").read_text())
+
+    def model(self, name: str) -> Any:
+        """Load one model back: a torch module (eval mode) or a scikit-learn surrogate."""
+        if name not in self.manifest:
+            raise KeyError(f"no model {name!r} in {self.path}; available: {', '.join(self.manifest)}")
+        entry = self.manifest[name]
+        folder = self.path / "models"
+        if entry["format"] == "skops":
+            return artifacts.load_surrogate(folder / entry["file"])
+        return artifacts.load_network(folder, entry)
+
+    def models(self) -> dict[str, Any]:
+        """Every model of the run, by name."""
+        return {name: self.model(name) for name in self.manifest}
+
+    def headline(self) -> pd.DataFrame:
+        """The comparison table without timing and bookkeeping columns."""
+        return self.metrics[HEADLINE_COLUMNS]
+
+    def _repr_html_(self) -> str:
+        data = self.dataset
+        title = (f"<b>{html.escape(self.name)}</b>: {html.escape(str(data['name']))}, "
+                 f"{data['n_train']}/{data['n_val']}/{data['n_test']} train/val/test rows, "
+                 f"{data['n_classes']} classes, seed {self.info['seed']}")
+        table = self.headline().to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)
+        return f"<div><p>{title} (metrics on the test split)</p>{table}</div>"
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, models={len(self.metrics)})"
+
+
+def load_run(path: str | Path) -> Run:
+    """Open a run directory written by ``interpret-distill run``.
+
+    Args:
+        path: the run directory (e.g. ``reports/digits``).
+
+    Returns:
+        A :class:`Run`; ``run.metrics`` is a pandas DataFrame with accuracy and fidelity columns.
+
+    Example:
+        >>> run = load_run("reports/digits")
+        >>> run.metrics.set_index("model")["fidelity"]
+    """
+    return Run(path)

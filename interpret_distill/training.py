@@ -1,0 +1,105 @@
+"""One training loop for every network: minibatch AdamW with early stopping on a validation score."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+# (module, x_batch, y_batch, generator) -> scalar loss
+StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass
+class TrainLog:
+    """What happened during training; the best epoch's weights are the ones kept."""
+
+    best_epoch: int = 0
+    best_score: float = float("-inf")
+    epochs_run: int = 0
+    val_scores: list[float] = field(default_factory=list)
+    train_losses: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "best_epoch": self.best_epoch,
+            "best_val_score": self.best_score,
+            "epochs_run": self.epochs_run,
+            "val_scores": [round(s, 6) for s in self.val_scores],
+            "train_losses": [round(s, 6) for s in self.train_losses],
+        }
+
+
+def train_network(
+    module: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    step_loss: StepLoss,
+    val_score: Callable[[nn.Module], float],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    patience: int,
+    seed: int,
+    progress: bool = True,
+    desc: str = "train",
+) -> TrainLog:
+    """Train ``module`` in place and restore the weights of its best validation epoch.
+
+    Args:
+        module: the network to train.
+        X: training inputs ``(n, d)``.
+        y: training labels ``(n,)``.
+        step_loss: computes the loss of one minibatch.
+        val_score: higher is better (accuracy, fidelity, ...), measured on the validation split only.
+        epochs, batch_size, lr, weight_decay: optimiser settings.
+        patience: stop after this many epochs without a better validation score.
+        seed: seeds shuffling and any randomness in ``step_loss`` (through the generator it is given).
+        progress: show a tqdm bar.
+        desc: the bar's label.
+
+    Returns:
+        The :class:`TrainLog`.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    X_t = torch.as_tensor(X, dtype=torch.float32)
+    y_t = torch.as_tensor(y, dtype=torch.int64)
+    optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
+    log, best_state, stale = TrainLog(), copy.deepcopy(module.state_dict()), 0
+    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        module.train()
+        order = torch.randperm(len(X_t), generator=generator)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            loss = step_loss(module, X_t[idx], y_t[idx], generator)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(idx)
+        scheduler.step()
+        module.eval()
+        score = float(val_score(module))
+        log.val_scores.append(score)
+        log.train_losses.append(total / len(order))
+        log.epochs_run = epoch + 1
+        if score > log.best_score:
+            log.best_score, log.best_epoch, stale = score, epoch + 1, 0
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            stale += 1
+        bar.set_postfix(val=f"{score:.3f}", best=f"{log.best_score:.3f}")
+        if stale >= patience:
+            break
+    module.load_state_dict(best_state)
+    module.eval()
+    return log
