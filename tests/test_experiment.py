@@ -1,0 +1,93 @@
+"""End to end: CLI → run directory → load_run → report, on a tiny config."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from interpret_distill import load_run
+from interpret_distill.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(tiny_raw))
+    out = tmp_path / "reports"
+
+    assert main(["run", str(config), "--out", str(out), "--no-progress"]) == 0
+
+    run_dir = out / "tiny"
+    for name in ("report.html", "run.json", "metrics.csv", "sweep.csv", "predictions.npz", "attributions.npz",
+                 "models/manifest.json", "models/teacher.pt", "models/student.pt", "models/tree_soft.skops"):
+        assert (run_dir / name).is_file(), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary run folders left behind"
+
+    run = load_run(run_dir)
+    metrics = run.metrics
+    assert isinstance(metrics, pd.DataFrame)
+    assert {"accuracy", "fidelity", "kl", "tv", "complexity", "size_bytes", "latency_ms_per_1k"} <= set(metrics.columns)
+    assert (metrics["split"] == "test").all()
+    expected = {"teacher", "student", "student_scratch"} | {
+        f"{kind}:{regime}" for kind in ("tree", "linear", "naive_bayes")
+        for regime in ("ground_truth", "hard", "soft", "soft+transfer")}
+    assert set(metrics["model"]) == expected
+    teacher = metrics.set_index("model").loc["teacher"]
+    assert teacher.fidelity == 1.0 and teacher.kl == pytest.approx(0.0, abs=1e-9)
+    assert metrics[["accuracy", "fidelity"]].apply(lambda c: c.between(0, 1)).all().all()
+    # each surrogate kind has exactly one distilled model and its two baselines
+    surrogates = metrics[metrics.family == "surrogate"]
+    assert (surrogates[surrogates.role == "distilled"].groupby("kind").size() == 1).all()
+    assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard"}
+
+    # models come back and reproduce the stored test probabilities
+    for name in ("teacher", "student", "tree:soft", "linear:hard", "naive_bayes:ground_truth"):
+        model = run.model(name)
+        probs = model.predict_proba(run.X_test) if hasattr(model, "predict_proba") else None
+        if probs is None:
+            import torch
+
+            with torch.no_grad():
+                probs = torch.softmax(model(torch.as_tensor(run.X_test)), 1).numpy()
+        np.testing.assert_allclose(probs, run.test_probs[name], atol=1e-5)
+
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["seed"] == 0 and "torch" in info["versions"] and "teacher" in info["timings"]
+    assert info["dataset"]["scaling"]["offset"], "feature scaling is recorded with the run"
+
+    html = (run_dir / "report.html").read_text()
+    for section in ("Model comparison", "Agreement with the teacher", "Rules as text", "Neural student",
+                    "Fidelity vs complexity", "Attributions", "Config and versions"):
+        assert section in html
+    assert "petal length (cm)" in html and "versicolor" in html, "real feature and class names are shown"
+    assert "http://" not in html and "https://" not in html, "the report must not reach the network"
+    index = (out / "index.html").read_text()
+    assert 'href="tiny/report.html"' in index
+    assert "index:" in capsys.readouterr().out
+
+
+def test_second_run_reuses_cached_teacher(tmp_path, tiny_config):
+    from interpret_distill.experiment import run_experiment
+
+    first = load_run(run_experiment(tiny_config, tmp_path / "a", report=False))
+    second = load_run(run_experiment(tiny_config, tmp_path / "b", report=False))
+    assert second.info["teacher"]["cached"] is True
+    assert second.info["teacher"]["cache_key"] == first.info["teacher"]["cache_key"]
+    pd.testing.assert_series_equal(first.metrics.accuracy, second.metrics.accuracy)
+
+
+def test_report_command_rerenders(tiny_run, capsys):
+    (tiny_run / "report.html").unlink()
+    assert main(["report", str(tiny_run)]) == 0
+    assert (tiny_run / "report.html").is_file()
+
+
+def test_list_shows_default_presets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "breast_cancer" in out and "(default)" in out
