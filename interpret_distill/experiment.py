@@ -215,7 +215,6 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
 
     timer = Timer()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     progress = cfg.progress
     stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")
     with timer.stage("data"):
