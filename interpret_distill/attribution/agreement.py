@@ -1,0 +1,220 @@
+"""How closely another model's attributions follow a reference's (the teacher's), example by example.
+
+All metrics take two ``(n, d)`` arrays and return ``(n,)`` arrays; a value is ``nan`` where the metric is undefined
+(a constant row for Spearman, a zero row for cosine, a reference row with no non-zero feature for the top-k
+metrics) rather than raising or warning.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+METRICS = ("spearman", "topk_agreement", "sign_agreement", "cosine")
+
+
+def spearman(reference: np.ndarray, other: np.ndarray, absolute: bool = False) -> np.ndarray:
+    """Spearman rank correlation between the two attributions of each example.
+
+    Args:
+        reference: ``(n, d)`` reference attributions.
+        other: ``(n, d)`` attributions to compare.
+        absolute: rank ``|attribution|`` (importance only) instead of signed values.
+
+    Returns:
+        ``(n,)`` correlations in [-1, 1]; ``nan`` where either row is constant.
+
+    Example:
+        >>> spearman(np.array([[1., 2, 3]]), np.array([[3., 2, 1]]))
+        array([-1.])
+    """
+    a, b = _pair(reference, other)
+    if absolute:
+        a, b = np.abs(a), np.abs(b)
+    # Ties share their average rank; Pearson on ranks is Spearman's rho.
+    return _row_correlation(rankdata(a, axis=1), rankdata(b, axis=1), center=True)
+
+
+def topk_agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> np.ndarray:
+    """Share of the reference's top-``k`` features (by ``|attribution|``) that are also among the other's top-``k``.
+
+    Only features with a non-zero attribution can be "top": a model that credits fewer than ``k`` features is not
+    rewarded for the zero-valued ones an argsort would pick arbitrarily. The denominator is the number of
+    reference top features (``min(k, non-zero features)``). Ties at the k-th place are broken by column order.
+
+    Args:
+        reference: ``(n, d)`` reference attributions.
+        other: ``(n, d)`` attributions to compare.
+        k: number of top features.
+
+    Returns:
+        ``(n,)`` shares in [0, 1]; ``nan`` where the reference row is all zero.
+
+    Example:
+        >>> topk_agreement(np.array([[4., 3, 2, 1]]), np.array([[4., 0, 3, 0]]), k=2)
+        array([0.5])
+    """
+    a, b = _pair(reference, other)
+    top_a, top_b = _top_mask(a, k), _top_mask(b, k)
+    return _ratio((top_a & top_b).sum(axis=1), top_a.sum(axis=1))
+
+
+def sign_agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> np.ndarray:
+    """Share of the reference's top-``k`` features on which the other attribution has the same sign.
+
+    Args:
+        reference: ``(n, d)`` reference attributions.
+        other: ``(n, d)`` attributions to compare (a zero counts as a disagreement).
+        k: number of reference top features checked (non-zero ones only, as in :func:`topk_agreement`).
+
+    Returns:
+        ``(n,)`` shares in [0, 1]; ``nan`` where the reference row is all zero.
+
+    Example:
+        >>> sign_agreement(np.array([[3., -2, 0.1]]), np.array([[1., 2, -5]]), k=2)
+        array([0.5])
+    """
+    a, b = _pair(reference, other)
+    top_a = _top_mask(a, k)
+    same = (np.sign(a) == np.sign(b)) & top_a
+    return _ratio(same.sum(axis=1), top_a.sum(axis=1))
+
+
+def cosine(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the two attribution vectors of each example (scale-free, sign-aware).
+
+    Args:
+        reference: ``(n, d)`` reference attributions.
+        other: ``(n, d)`` attributions to compare.
+
+    Returns:
+        ``(n,)`` similarities in [-1, 1]; ``nan`` where either row is all zero.
+
+    Example:
+        >>> cosine(np.array([[1., 0]]), np.array([[0., 2]]))
+        array([0.])
+    """
+    a, b = _pair(reference, other)
+    return _row_correlation(a, b, center=False)
+
+
+def agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> dict[str, np.ndarray]:
+    """All agreement metrics of ``other`` against ``reference``.
+
+    Args:
+        reference: ``(n, d)`` reference (teacher) attributions.
+        other: ``(n, d)`` attributions to compare.
+        k: top-k size for :func:`topk_agreement` and :func:`sign_agreement`.
+
+    Returns:
+        ``{"spearman", "topk_agreement", "sign_agreement", "cosine"}`` → ``(n,)`` arrays.
+
+    Example:
+        >>> a = np.array([[1., -2, 3]])
+        >>> {m: round(float(v[0]), 6) for m, v in agreement(a, a, k=2).items()}
+        {'spearman': 1.0, 'topk_agreement': 1.0, 'sign_agreement': 1.0, 'cosine': 1.0}
+    """
+    funcs: dict[str, Callable[[], np.ndarray]] = {
+        "spearman": lambda: spearman(reference, other),
+        "topk_agreement": lambda: topk_agreement(reference, other, k),
+        "sign_agreement": lambda: sign_agreement(reference, other, k),
+        "cosine": lambda: cosine(reference, other),
+    }
+    return {name: funcs[name]() for name in METRICS}
+
+
+def agreement_table(attributions: Mapping[tuple[str, str], np.ndarray], reference_model: str = "teacher",
+                    k: int = 5, reference_method: str | None = None) -> pd.DataFrame:
+    """Mean and std of every agreement metric for each (model, method) against the reference model.
+
+    Each result is compared with the reference model's result *for the same method* when there is one, otherwise
+    with ``reference_method`` (default: the reference model's first method in ``attributions``); the column
+    ``reference_method`` records which. The reference model's own rows are not listed.
+
+    Args:
+        attributions: ``{(model_name, method): (n, d) array}``, e.g. from ``attribute_many``.
+        reference_model: name of the model to compare against.
+        k: top-k size.
+        reference_method: fallback reference method (must exist for ``reference_model``).
+
+    Returns:
+        DataFrame with columns ``model, method, reference_method, n`` and ``<metric>_mean``, ``<metric>_std``
+        for each metric; means/stds ignore undefined (nan) examples and are nan when none is defined.
+
+    Example:
+        >>> table = agreement_table({("teacher", "integrated_gradients"): ig,
+        ...                          ("tree", "native"): tree_attr})  # doctest: +SKIP
+        >>> table.loc[0, "reference_method"]  # doctest: +SKIP
+        'integrated_gradients'
+    """
+    ref_methods = [m for (model, m) in attributions if model == reference_model]
+    if not ref_methods:
+        raise ValueError(f"no attributions of the reference model {reference_model!r} among "
+                         f"{sorted({model for model, _ in attributions})}")
+    fallback = reference_method or ref_methods[0]
+    if fallback not in ref_methods:
+        raise ValueError(f"reference_method {fallback!r} not computed for {reference_model!r}: have {ref_methods}")
+
+    rows = []
+    for (model, method), attr in attributions.items():
+        if model == reference_model:
+            continue
+        used = method if method in ref_methods else fallback
+        scores = agreement(attributions[(reference_model, used)], attr, k=k)
+        row: dict[str, object] = {"model": model, "method": method, "reference_method": used,
+                                  "n": int(np.shape(attr)[0])}
+        for name, values in scores.items():
+            row[f"{name}_mean"], row[f"{name}_std"] = _mean_std(values)
+        rows.append(row)
+    columns = ["model", "method", "reference_method", "n"] + [f"{m}_{s}" for m in METRICS for s in ("mean", "std")]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+def _pair(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = np.atleast_2d(np.asarray(reference, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(other, dtype=np.float64))
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"attributions must both be (n, d) with the same shape, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def _row_correlation(a: np.ndarray, b: np.ndarray, center: bool) -> np.ndarray:
+    if center:
+        a = a - a.mean(axis=1, keepdims=True)
+        b = b - b.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    dot = np.einsum("nd,nd->n", a, b)
+    out = np.full(len(a), np.nan)
+    ok = norm > 1e-300
+    out[ok] = np.clip(dot[ok] / norm[ok], -1.0, 1.0)
+    return out
+
+
+def _top_mask(a: np.ndarray, k: int) -> np.ndarray:
+    """Boolean ``(n, d)``: the (at most) ``k`` largest non-zero ``|a|`` of each row."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    mag = np.abs(a)
+    order = np.argsort(-mag, axis=1, kind="stable")[:, : min(k, a.shape[1])]
+    mask = np.zeros(a.shape, dtype=bool)
+    np.put_along_axis(mask, order, True, axis=1)
+    return mask & (mag > 0)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(num.shape, np.nan)
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    v = values[~np.isnan(values)]  # explicit filtering: np.nanmean warns on all-nan input
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std())

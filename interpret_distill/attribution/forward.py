@@ -1,0 +1,94 @@
+"""Turn any model of the project into one tensor → tensor forward function for Captum.
+
+Torch models (teacher, students) stay differentiable; scikit-learn surrogates are wrapped through
+``predict_proba`` and are marked non-differentiable, so only perturbation methods can explain them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+OUTPUTS = ("proba", "logit")
+
+
+def is_differentiable(model: Any) -> bool:
+    """Whether gradients can flow through ``model`` (or through a forward made by :func:`as_forward`).
+
+    Args:
+        model: a ``torch.nn.Module``, a scikit-learn estimator, or a callable returned by ``as_forward``.
+
+    Returns:
+        True for torch modules (and their forwards), False for anything explained through ``predict_proba``.
+
+    Example:
+        >>> is_differentiable(torch.nn.Linear(3, 2))
+        True
+    """
+    if hasattr(model, "differentiable"):  # a forward built by as_forward carries the flag
+        return bool(model.differentiable)
+    return isinstance(model, torch.nn.Module)
+
+
+def as_forward(model: Any, output: str = "proba") -> Callable[[torch.Tensor], torch.Tensor]:
+    """Wrap ``model`` as a callable mapping a float tensor ``(n, d)`` to ``(n, k)`` outputs.
+
+    Torch modules are run in ``eval()`` mode (their previous mode is restored after each call); the result keeps
+    its autograd graph so gradient methods work, and the caller decides about ``torch.no_grad()``.
+    scikit-learn models are called through ``predict_proba`` on a float64 numpy copy of the input; the result
+    has no gradient, and the callable is marked ``differentiable = False``.
+
+    Args:
+        model: a ``torch.nn.Module`` returning logits, or any object with ``predict_proba``.
+        output: ``"proba"`` (softmax of the logits / ``predict_proba``) or ``"logit"`` (torch models only).
+
+    Returns:
+        A callable ``f(x) -> tensor (n, k)`` with attributes ``differentiable``, ``output`` and ``model``.
+        Outputs of scikit-learn models come back in the input's floating dtype.
+
+    Example:
+        >>> f = as_forward(torch.nn.Linear(3, 2), output="proba")
+        >>> f(torch.zeros(4, 3)).shape
+        torch.Size([4, 2])
+    """
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+
+    if isinstance(model, torch.nn.Module):
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            # Dropout / batch-norm must not randomise explanations, but the caller's module mode is theirs.
+            was_training = model.training
+            model.eval()
+            try:
+                logits = model(x)
+            finally:
+                model.train(was_training)
+            return logits if output == "logit" else torch.softmax(logits, dim=-1)
+
+        differentiable = True
+    elif hasattr(model, "predict_proba"):
+        if output != "proba":
+            raise ValueError(
+                f"output={output!r} needs a torch model; {type(model).__name__} only offers predict_proba, "
+                "so use output='proba'"
+            )
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            # Captum hands over (possibly expanded) torch batches; sklearn wants float64 numpy.
+            dtype = x.dtype if x.is_floating_point() else torch.float32
+            proba = model.predict_proba(x.detach().cpu().numpy().astype(np.float64, copy=False))
+            return torch.as_tensor(np.asarray(proba), dtype=dtype, device=x.device)
+
+        differentiable = False
+    else:
+        raise TypeError(
+            f"cannot explain a {type(model).__name__}: expected a torch.nn.Module (returning logits) "
+            "or an estimator with predict_proba"
+        )
+
+    forward.differentiable = differentiable  # type: ignore[attr-defined]
+    forward.output = output  # type: ignore[attr-defined]
+    forward.model = model  # type: ignore[attr-defined]
+    return forward

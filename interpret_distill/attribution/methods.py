@@ -1,0 +1,393 @@
+"""One entry point, :func:`attribute`, for every attribution method, plus a registry saying what applies where.
+
+* **gradient** methods (torch models only) explain the target class's **logit**: integrated_gradients, saliency,
+  deeplift, gradient_shap.
+* **perturbation** methods (any model, through :func:`~.forward.as_forward`) explain the target class's
+  **probability**: feature_ablation, shapley_value_sampling (Captum), kernel_shap, lime (batched ports of
+  Captum's estimators, see :mod:`.sampling`). They always evaluate ``perturbations_per_eval`` perturbed copies
+  of every example of a chunk per forward call, and can treat groups of columns (one-hot columns of a
+  categorical feature, pixel patches) as one feature through ``feature_mask``.
+* **native** (surrogates only): the exact decomposition of :mod:`.native`.
+
+Every result is an ``(n, d)`` float64 numpy array. With a ``feature_mask`` every column of a group carries the
+whole group's attribution (Captum's convention for perturbation methods; gradient and native results are summed
+within groups to match), so results with the same mask stay comparable across methods.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, Saliency, ShapleyValueSampling
+from tqdm import tqdm
+
+from . import sampling
+from .forward import as_forward, is_differentiable
+from .native import native_attribution, native_kind
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What one attribution method needs and explains.
+
+    Attributes:
+        name: registry key.
+        family: ``"gradient"`` (torch models only), ``"perturbation"`` (any model) or ``"native"`` (surrogates).
+        output: the explained quantity: ``"logit"``, ``"proba"`` or ``"native"`` (model-specific, see native.py).
+        uses_baseline: whether the baseline changes the result.
+        stochastic: whether ``seed`` matters.
+        default_n_samples: default ``n_samples`` (None when the method takes none).
+        multiplies_inputs: whether attributions are in "effect of moving x towards the baseline" units (like
+            gradient × (x − baseline)) rather than plain sensitivities; infidelity perturbs accordingly.
+    """
+
+    name: str
+    family: str
+    output: str
+    uses_baseline: bool = True
+    stochastic: bool = False
+    default_n_samples: int | None = None
+    multiplies_inputs: bool = True
+
+
+METHODS: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in (
+        MethodSpec("integrated_gradients", "gradient", "logit"),
+        MethodSpec("saliency", "gradient", "logit", uses_baseline=False, multiplies_inputs=False),
+        MethodSpec("deeplift", "gradient", "logit"),
+        MethodSpec("gradient_shap", "gradient", "logit", stochastic=True, default_n_samples=20),
+        MethodSpec("feature_ablation", "perturbation", "proba"),
+        MethodSpec("shapley_value_sampling", "perturbation", "proba", stochastic=True, default_n_samples=25),
+        MethodSpec("kernel_shap", "perturbation", "proba", stochastic=True, default_n_samples=200),
+        MethodSpec("lime", "perturbation", "proba", stochastic=True, default_n_samples=200),
+        MethodSpec("native", "native", "native"),
+    )
+}
+
+
+def applicable_methods(model: Any) -> list[str]:
+    """Names of the registered methods that can explain ``model``, in registry order.
+
+    Args:
+        model: a torch module or a scikit-learn style model with ``predict_proba``.
+
+    Returns:
+        Method names: gradient methods only for differentiable models, ``native`` only for surrogates.
+
+    Example:
+        >>> applicable_methods(torch.nn.Linear(2, 2))[:2]
+        ['integrated_gradients', 'saliency']
+    """
+    names = []
+    for name, spec in METHODS.items():
+        if spec.family == "gradient" and is_differentiable(model):
+            names.append(name)
+        elif spec.family == "perturbation" and (isinstance(model, torch.nn.Module) or hasattr(model, "predict_proba")):
+            names.append(name)
+        elif spec.family == "native" and native_kind(model) is not None:
+            names.append(name)
+    return names
+
+
+def resolve_baseline(baseline: Any, X: np.ndarray, train_mean: np.ndarray | None = None) -> np.ndarray:
+    """Turn a baseline specification into an explicit float32 array, so it can be recorded next to results.
+
+    Args:
+        baseline: ``"zeros"``; ``"mean"`` (the training mean, given as ``train_mean``: never silently the mean of
+            the explained rows); a scalar; or an array of shape ``(d,)`` or ``(n, d)`` (one row per example).
+        X: ``(n, d)`` inputs that will be explained.
+        train_mean: ``(d,)`` training-set mean, required for ``"mean"``.
+
+    Returns:
+        A float32 array of shape ``(d,)`` or ``(n, d)``.
+
+    Example:
+        >>> resolve_baseline("zeros", np.ones((3, 2), np.float32))
+        array([0., 0.], dtype=float32)
+    """
+    X = np.asarray(X)
+    n, d = X.shape
+    if isinstance(baseline, str):
+        if baseline == "zeros":
+            return np.zeros(d, dtype=np.float32)
+        if baseline == "mean":
+            if train_mean is None:
+                raise ValueError("baseline='mean' needs train_mean (the (d,) mean of the training features)")
+            out = np.asarray(train_mean, dtype=np.float32).reshape(-1)
+            if out.shape != (d,):
+                raise ValueError(f"train_mean must have shape ({d},), got {np.shape(train_mean)}")
+            return out
+        raise ValueError(f"unknown baseline {baseline!r}: use 'zeros', 'mean' (with train_mean) or an array")
+    out = np.asarray(baseline, dtype=np.float32)
+    if out.ndim == 0:
+        return np.full(d, float(out), dtype=np.float32)
+    if out.shape == (1, d):
+        out = out.reshape(d)
+    if out.shape not in ((d,), (n, d)):
+        raise ValueError(f"baseline array must have shape ({d},) or ({n}, {d}), got {out.shape}")
+    return out
+
+
+def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseline: Any = "zeros", *,
+              feature_mask: np.ndarray | None = None, train_mean: np.ndarray | None = None,
+              n_samples: int | None = None, n_steps: int = 32, perturbations_per_eval: int = 64,
+              internal_batch_size: int = 2048, batch_size: int = 256, seed: int = 0) -> np.ndarray:
+    """Attribute each example's target output of ``model`` to its input features.
+
+    Args:
+        model: a torch module (returns logits) or a model with ``predict_proba`` (e.g. a surrogate).
+        X: ``(n, d)`` float inputs.
+        target: ``(n,)`` class explained per example (usually the teacher's predicted class).
+        method: a key of :data:`METHODS`; see :func:`applicable_methods`.
+        baseline: ``"zeros"``, ``"mean"`` (needs ``train_mean``) or an array, see :func:`resolve_baseline`.
+            For gradient_shap the baseline rows are the reference distribution.
+        feature_mask: optional ``(d,)`` integer group id per column; columns sharing an id are perturbed together
+            and share one attribution. Kernel SHAP and LIME use one set of random coalitions per chunk of
+            ``batch_size`` examples.
+        train_mean: ``(d,)`` training mean for ``baseline="mean"``.
+        n_samples: samples for stochastic methods (default per method, see ``METHODS[m].default_n_samples``).
+        n_steps: integration steps of integrated_gradients.
+        perturbations_per_eval: perturbed copies per example evaluated in one forward call.
+        internal_batch_size: rows per forward/backward pass inside integrated_gradients.
+        batch_size: examples processed per chunk (bounds memory).
+        seed: seeds every random draw; the global torch / numpy random states are left untouched.
+
+    Returns:
+        ``(n, d)`` float64 attributions (target logit for gradient methods, target probability for perturbation
+        methods, the model-specific quantity for ``native``).
+
+    Example:
+        >>> attr = attribute(teacher, X, target, "integrated_gradients", baseline="zeros")  # doctest: +SKIP
+        >>> attr.shape == X.shape  # doctest: +SKIP
+        True
+    """
+    spec = _check_method(model, method)
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
+    n, d = X.shape
+    target = np.asarray(target).astype(np.int64).reshape(-1)
+    if target.shape != (n,):
+        raise ValueError(f"target must have shape ({n},), got {target.shape}")
+    base = resolve_baseline(baseline, X, train_mean)
+    groups = _check_feature_mask(feature_mask, d)
+    n_samples = spec.default_n_samples if n_samples is None else int(n_samples)
+    if perturbations_per_eval < 1 or batch_size < 1:
+        raise ValueError("perturbations_per_eval and batch_size must be >= 1")
+
+    runner = _RUNNERS[method]
+    out = np.empty((n, d), dtype=np.float64)
+    generator = torch.Generator().manual_seed(seed)  # for the batched samplers; Captum's use the forked global RNG
+    with _seeded(seed), _eval_mode(model), warnings.catch_warnings():
+        # Captum warns on every DeepLift call that it hooks the activations, which is what is asked for here.
+        warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+        for start in range(0, n, batch_size):
+            sl = slice(start, min(start + batch_size, n))
+            b = base if base.ndim == 1 else base[sl]
+            out[sl] = runner(model, X[sl], target[sl], b, groups=groups, n_samples=n_samples, n_steps=n_steps,
+                             ppe=int(perturbations_per_eval), ibs=int(internal_batch_size), generator=generator)
+    if groups is not None and spec.family != "perturbation":
+        out = _pool_groups(out, groups)
+    return out
+
+
+def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray, methods: Sequence[str],
+                   baseline: Any = "zeros", *, progress: bool = True, **kwargs: Any
+                   ) -> dict[tuple[str, str], np.ndarray]:
+    """Run several methods on several models, skipping the (model, method) pairs that do not apply.
+
+    Args:
+        models: name → model, e.g. ``{"teacher": net, "student": small_net, "tree": tree_surrogate}``.
+        X: ``(n, d)`` inputs.
+        target: ``(n,)`` classes explained for every model (the teacher's predictions, so all models explain the
+            same decision).
+        methods: method names; gradient methods are skipped for scikit-learn models, ``native`` for torch models.
+        baseline: as in :func:`attribute` (resolved once, so every model gets the same reference).
+        progress: show a tqdm progress bar over the (model, method) pairs.
+        **kwargs: passed on to :func:`attribute` (``train_mean``, ``feature_mask``, ``seed``, ...).
+
+    Returns:
+        ``{(model_name, method): (n, d) array}`` in the order models × methods.
+
+    Example:
+        >>> res = attribute_many({"teacher": net, "tree": tree}, X, y_teacher,
+        ...                      ["integrated_gradients", "feature_ablation"], progress=False)  # doctest: +SKIP
+        >>> sorted(res)  # doctest: +SKIP
+        [('teacher', 'feature_ablation'), ('teacher', 'integrated_gradients'), ('tree', 'feature_ablation')]
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; registered methods: {', '.join(METHODS)}")
+    base = resolve_baseline(baseline, np.asarray(X), kwargs.pop("train_mean", None))
+    pairs = [(name, m) for name, model in models.items() for m in methods if m in applicable_methods(model)]
+    results: dict[tuple[str, str], np.ndarray] = {}
+    with tqdm(pairs, desc="attributions", disable=not progress, leave=False) as bar:
+        for name, m in bar:
+            bar.set_postfix_str(f"{name}/{m}")
+            results[(name, m)] = attribute(models[name], X, target, m, base, **kwargs)
+    return results
+
+
+def patch_feature_mask(image_shape: Sequence[int], patch: int = 2) -> np.ndarray:
+    """Group ids that put each ``patch × patch`` square of an image (all channels) into one feature.
+
+    Args:
+        image_shape: ``(channels, height, width)`` of the flat rows.
+        patch: side of the square patches (the last ones are cut at the border).
+
+    Returns:
+        ``(channels * height * width,)`` int64 group ids, numbered row-major over patches.
+
+    Example:
+        >>> patch_feature_mask((1, 2, 4), patch=2).tolist()
+        [0, 0, 1, 1, 0, 0, 1, 1]
+    """
+    c, h, w = (int(s) for s in image_shape)
+    rows, cols = np.arange(h) // patch, np.arange(w) // patch
+    per_channel = rows[:, None] * (-(-w // patch)) + cols[None, :]
+    return np.broadcast_to(per_channel, (c, h, w)).reshape(-1).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+def _check_method(model: Any, method: str) -> MethodSpec:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; registered methods: {', '.join(METHODS)}")
+    allowed = applicable_methods(model)
+    if method not in allowed:
+        spec = METHODS[method]
+        name = type(model).__name__
+        if spec.family == "gradient":
+            why = (f"{name} is not differentiable (it is explained through predict_proba), "
+                   "so gradient methods do not apply")
+        elif spec.family == "native":
+            why = f"{name} is not a linear, tree or naive-Bayes surrogate, so it has no native attribution"
+        else:
+            why = f"{name} is neither a torch module nor has predict_proba"
+        raise ValueError(f"method {method!r} cannot explain this model: {why}. "
+                         f"Methods available for {name}: {', '.join(allowed) or 'none'}")
+    return METHODS[method]
+
+
+def _check_feature_mask(feature_mask: np.ndarray | None, d: int) -> np.ndarray | None:
+    if feature_mask is None:
+        return None
+    mask = np.asarray(feature_mask)
+    if mask.shape != (d,) or not np.issubdtype(mask.dtype, np.integer):
+        raise ValueError(f"feature_mask must be a ({d},) integer array of group ids, got {mask.dtype} {mask.shape}")
+    # The samplers index coalitions by group id 0..G-1; any labelling is accepted here.
+    return np.unique(mask, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+def _pool_groups(attr: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    sums = np.zeros((attr.shape[0], int(groups.max()) + 1))
+    np.add.at(sums, (slice(None), groups), attr)
+    return sums[:, groups]
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed torch and numpy for the block, then put the caller's global random states back."""
+    np_state = np.random.get_state()  # GradientShap draws from numpy's global generator
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+
+
+@contextlib.contextmanager
+def _eval_mode(model: Any) -> Iterator[None]:
+    if not isinstance(model, torch.nn.Module):
+        yield
+        return
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def _device(model: Any) -> torch.device:
+    if isinstance(model, torch.nn.Module):
+        for p in model.parameters():
+            return p.device
+    return torch.device("cpu")
+
+
+def _dtype(model: Any) -> torch.dtype:
+    if isinstance(model, torch.nn.Module):
+        for p in model.parameters():
+            if p.is_floating_point():
+                return p.dtype
+    return torch.float32
+
+
+def _tensors(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray, groups: np.ndarray | None):
+    dev, dtype = _device(model), _dtype(model)
+    x = torch.as_tensor(X, device=dev, dtype=dtype)
+    t = torch.as_tensor(target, device=dev)
+    bt = torch.as_tensor(b, device=dev, dtype=dtype).reshape(-1, X.shape[1])
+    mask = None if groups is None else torch.as_tensor(groups, device=dev).reshape(1, -1)
+    return x, t, bt, mask
+
+
+def _gradient_runner(method: str) -> Callable[..., np.ndarray]:
+    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
+        x, t, bt, _ = _tensors(model, X, target, b, None)
+        x = x.clone().requires_grad_()  # gradient methods differentiate w.r.t. the input
+        logit = as_forward(model, "logit")
+        if method == "integrated_gradients":
+            attr = IntegratedGradients(logit).attribute(x, baselines=bt, target=t, n_steps=n_steps,
+                                                         internal_batch_size=max(ibs, len(X)))
+        elif method == "saliency":
+            # Signed gradient (not Captum's default |gradient|) so sign agreement stays meaningful.
+            attr = Saliency(logit).attribute(x, target=t, abs=False)
+        elif method == "deeplift":
+            attr = DeepLift(model).attribute(x, baselines=bt.expand_as(x), target=t)
+        else:  # gradient_shap: expected gradients against the baseline rows as reference distribution
+            attr = GradientShap(logit).attribute(x, baselines=bt, target=t, n_samples=n_samples, stdevs=0.0)
+        return attr.detach().cpu().double().numpy()
+
+    return run
+
+
+def _perturbation_runner(method: str) -> Callable[..., np.ndarray]:
+    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
+        x, t, bt, mask = _tensors(model, X, target, b, groups)
+        proba = as_forward(model, "proba")
+        if method in ("kernel_shap", "lime"):
+            dev = x.device
+            fwd = lambda inp: proba(inp.to(dev))  # noqa: E731  (sampling builds its batches on the CPU)
+            estimator = sampling.kernel_shap if method == "kernel_shap" else sampling.lime
+            g = groups if groups is not None else np.arange(X.shape[1])
+            return estimator(fwd, X, target, b, g, n_samples, ppe, generator)
+        common = dict(baselines=bt, target=t, feature_mask=mask, perturbations_per_eval=ppe)
+        with torch.no_grad():
+            if method == "feature_ablation":
+                attr = FeatureAblation(proba).attribute(x, **common)
+            else:
+                attr = ShapleyValueSampling(proba).attribute(x, n_samples=n_samples, **common)
+        return attr.detach().cpu().double().numpy()
+
+    return run
+
+
+def _native_runner(model, X, target, b, **_):
+    return native_attribution(model, X, target, b)
+
+
+_RUNNERS: dict[str, Callable[..., np.ndarray]] = {
+    **{m: _gradient_runner(m) for m, s in METHODS.items() if s.family == "gradient"},
+    **{m: _perturbation_runner(m) for m, s in METHODS.items() if s.family == "perturbation"},
+    "native": _native_runner,
+}

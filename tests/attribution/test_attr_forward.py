@@ -1,0 +1,50 @@
+"""as_forward / is_differentiable for torch modules and scikit-learn style models."""
+
+import numpy as np
+import pytest
+import torch
+
+from interpret_distill.attribution import as_forward, is_differentiable
+from interpret_distill.surrogates import TreeSurrogate
+
+
+class RecordingModel:
+    def __init__(self):
+        self.seen = None
+
+    def predict_proba(self, X):
+        self.seen = X
+        return np.tile([0.25, 0.75], (len(X), 1))
+
+
+def test_torch_outputs_and_mode_restored():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.9)).train()
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    logits = as_forward(net, "logit")(x)
+    np.testing.assert_allclose(logits.detach(), net[0](x).detach())  # eval mode: dropout off
+    proba = as_forward(net)(x)
+    np.testing.assert_allclose(proba.detach(), torch.softmax(logits, 1).detach(), atol=1e-7)
+    assert proba.requires_grad and net.training
+    assert is_differentiable(net) and is_differentiable(as_forward(net))
+
+
+def test_sklearn_forward_is_float64_numpy_and_not_differentiable():
+    model = RecordingModel()
+    f = as_forward(model)
+    out = f(torch.zeros(3, 2, requires_grad=True))
+    assert isinstance(model.seen, np.ndarray) and model.seen.dtype == np.float64
+    assert out.dtype == torch.float32 and not out.requires_grad and out.shape == (3, 2)
+    assert not is_differentiable(model) and not is_differentiable(f)
+    with pytest.raises(ValueError, match="torch model"):
+        as_forward(model, "logit")
+    with pytest.raises(TypeError, match="predict_proba"):
+        as_forward(object())
+    with pytest.raises(ValueError, match="output"):
+        as_forward(model, "log_proba")
+
+
+def test_real_surrogate_through_forward():
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    tree = TreeSurrogate(max_depth=2).fit(X, (X[:, 0] > 0).astype(int))
+    out = as_forward(tree)(torch.as_tensor(X))
+    np.testing.assert_allclose(out.numpy(), tree.predict_proba(X), atol=1e-7)
