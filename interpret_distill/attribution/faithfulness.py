@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from captum.metrics import infidelity
 
-from .forward import as_forward
+from .forward import as_forward, check_inputs
 from .methods import METHODS, _device, _eval_mode, resolve_baseline
 
 MODES = ("deletion", "insertion")
@@ -301,13 +301,10 @@ def faithfulness_table(models: Mapping[str, Any], X: np.ndarray, target: np.ndar
 # --------------------------------------------------------------------------------------------- internals
 
 def _check(X: np.ndarray, target: np.ndarray, attributions: np.ndarray):
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
-    target = np.asarray(target).astype(np.int64).reshape(-1)
+    X, target = check_inputs(X, target)
     attr = np.asarray(attributions, dtype=np.float64)
-    if target.shape != (len(X),) or attr.shape != X.shape:
-        raise ValueError(f"need target ({len(X)},) and attributions {X.shape}, got {target.shape} and {attr.shape}")
+    if attr.shape != X.shape:
+        raise ValueError(f"attributions must have the shape of X {X.shape}, got {attr.shape}")
     return X, target, attr
 
 

@@ -14,6 +14,26 @@ import torch
 OUTPUTS = ("proba", "logit")
 
 
+def check_inputs(X: Any, target: Any, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the ``(X, target)`` pair every attribution function takes.
+
+    Args:
+        X: ``(n, d)`` inputs.
+        target: ``(n,)`` explained class per row.
+        dtype: the dtype ``X`` is converted to.
+
+    Returns:
+        ``X`` as a 2-D array of ``dtype`` and ``target`` as ``int64`` of shape ``(n,)``.
+    """
+    X = np.asarray(X, dtype=dtype)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
+    target = np.asarray(target).astype(np.int64).reshape(-1)
+    if target.shape != (len(X),):
+        raise ValueError(f"target must have shape ({len(X)},), got {target.shape}")
+    return X, target
+
+
 def is_differentiable(model: Any) -> bool:
     """Whether gradients can flow through ``model`` (or through a forward made by :func:`as_forward`).
 

@@ -27,7 +27,7 @@ from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradi
 from tqdm import tqdm
 
 from . import sampling
-from .forward import as_forward, is_differentiable
+from .forward import as_forward, check_inputs, is_differentiable
 from .native import native_attribution, native_kind
 
 
@@ -168,13 +168,8 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
         True
     """
     spec = _check_method(model, method)
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
+    X, target = check_inputs(X, target)
     n, d = X.shape
-    target = np.asarray(target).astype(np.int64).reshape(-1)
-    if target.shape != (n,):
-        raise ValueError(f"target must have shape ({n},), got {target.shape}")
     base = resolve_baseline(baseline, X, train_mean)
     groups = _check_feature_mask(feature_mask, d)
     n_samples = spec.default_n_samples if n_samples is None else int(n_samples)

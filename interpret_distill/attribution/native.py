@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .forward import check_inputs
+
 
 def native_kind(model: Any) -> str | None:
     """Which native decomposition applies to ``model`` (duck-typed on the surrogate API).
@@ -75,13 +77,8 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
         >>> np.allclose(phi.sum(1), logit_t)  # doctest: +SKIP
         True
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
+    X, target = check_inputs(X, target, dtype=np.float64)
     n, d = X.shape
-    target = np.asarray(target).astype(np.int64).reshape(-1)
-    if target.shape != (n,):
-        raise ValueError(f"target must have shape ({n},), got {target.shape}")
     b = None
     if baseline is not None:
         b = np.asarray(baseline, dtype=np.float64)
