@@ -76,10 +76,12 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
 def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3) -> Figure:
     """The top of a fitted ``TreeSurrogate``: split rules and, per node, the teacher's majority class."""
     inner = tree.estimator_.tree_
-    fig, ax = plt.subplots(figsize=(min(4 + 2.2 * 2 ** min(max_depth, inner.max_depth), 22), 1.6 + 1.5 * max_depth))
     from sklearn.tree import plot_tree
 
-    annotations = plot_tree(tree.estimator_, max_depth=max_depth, ax=ax, fontsize=7, filled=False, impurity=False,
+    shown_leaves = 2 ** min(max_depth, inner.max_depth)
+    # about 1.6 inches per bottom node keeps the labels legible once the page scales the figure down
+    fig, ax = plt.subplots(figsize=(min(2 + 1.6 * shown_leaves, 16), 1.5 + 1.4 * max_depth))
+    annotations = plot_tree(tree.estimator_, max_depth=max_depth, ax=ax, fontsize=8, filled=False, impurity=False,
                             node_ids=True, feature_names=feature_names)
     values = inner.value[:, :, 0] if inner.value.ndim == 3 and inner.value.shape[2] == 1 else inner.value.squeeze(-1)
     for annotation in annotations:
