@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,15 @@ if TYPE_CHECKING:
     from .data import Dataset
     from .experiment import FittedModel
 
-# Only our estimators and the scikit-learn / numpy types they are built from may be loaded from a .skops file.
-TRUSTED_TYPE_PREFIXES = ("interpret_distill.surrogates.", "sklearn.", "numpy.", "builtins.")
+# The types a surrogate file may name beyond those skops trusts by default (numpy arrays, builtin containers,
+# scikit-learn estimators): exactly our three surrogates and the tree structure inside a decision tree. Anything
+# else (a function such as os.system or builtins.eval, an unknown class) is refused before loading.
+TRUSTED_TYPES = frozenset({
+    "interpret_distill.surrogates.TreeSurrogate",
+    "interpret_distill.surrogates.LinearSurrogate",
+    "interpret_distill.surrogates.NaiveBayesSurrogate",
+    "sklearn.tree._tree.Tree",
+})
 
 
 def safe_filename(name: str) -> str:
@@ -51,17 +59,23 @@ def load_surrogate(path: str | Path) -> Any:
         ModelFileError: the file is not a skops archive (e.g. a pickle) or names an untrusted type.
     """
     path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"surrogate file not found: {path}")
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception:
         raise ModelFileError(
-            f"{path} is not a skops model file (pickles are refused because loading them can run code); "
-            "save surrogates with interpret_distill.artifacts.save_surrogate"
+            f"{path} is not a skops model file (pickles are refused because loading them can run code; nothing in "
+            "it was executed); save surrogates with interpret_distill.artifacts.save_surrogate"
         ) from None
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
+    refused = sorted(t for t in untrusted if t not in TRUSTED_TYPES)
     if refused:
-        raise ModelFileError(f"{path} names untrusted types {refused}; refusing to load it")
-    return sio.load(path, trusted=untrusted)
+        raise ModelFileError(f"{path} names types that are not trusted ({', '.join(refused[:5])}); refusing to load "
+                             "it (nothing in it was executed)")
+    try:
+        return sio.load(path, trusted=list(untrusted))
+    except Exception as exc:
+        raise ModelFileError(f"{path} is a corrupt skops file ({type(exc).__name__}); re-run the experiment") from None
 
 
 def _network_spec(module: nn.Module) -> dict | None:
@@ -85,17 +99,46 @@ def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray
     if spec is not None:
         torch.save(module.state_dict(), folder / f"{stem}.pt")
         return {"file": f"{stem}.pt", "format": "state_dict", "spec": spec}
-    scripted = module if isinstance(module, torch.jit.ScriptModule) else torch.jit.trace(
-        module.eval(), torch.as_tensor(example[:2], dtype=torch.float32))
-    torch.jit.save(scripted, str(folder / f"{stem}.ts"))
+    scripted = module if isinstance(module, torch.jit.ScriptModule) else _trace(module, example)
+    if scripted is None:
+        return {"file": None, "format": "unavailable",
+                "reason": "a Python teacher that TorchScript cannot trace (e.g. one computing in numpy) is not saved"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
+        torch.jit.save(scripted, str(folder / f"{stem}.ts"))
     return {"file": f"{stem}.ts", "format": "torchscript"}
+
+
+def _trace(module: nn.Module, example: np.ndarray) -> torch.jit.ScriptModule | None:
+    """Trace a user's module to TorchScript, or None if it cannot be traced faithfully."""
+    if getattr(module, "differentiable", True) is False:
+        return None  # a wrapped numpy callable: tracing would freeze its outputs into constants
+    x = torch.as_tensor(np.asarray(example[:2], dtype=np.float32))
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # TracerWarnings about Python values: checked below instead
+            traced = torch.jit.trace(module.eval(), x, check_trace=False)
+            probe = torch.as_tensor(np.asarray(example, dtype=np.float32)).flip(0) + 0.5
+            if not torch.allclose(traced(probe), module(probe), atol=1e-5, rtol=1e-4):
+                return None
+    except Exception:
+        return None
+    return traced
 
 
 def load_network(folder: Path, entry: dict) -> nn.Module:
     """Rebuild a network saved by :func:`save_network` (weights only, no pickle)."""
+    if entry["format"] == "unavailable":
+        raise ModelFileError(f"this model was not saved with the run: {entry.get('reason', 'it cannot be serialised')}")
     path = folder / entry["file"]
     if entry["format"] == "torchscript":
-        return torch.jit.load(str(path), map_location="cpu").eval()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
+                return torch.jit.load(str(path), map_location="cpu").eval()
+        except Exception as exc:
+            raise ModelFileError(f"{path} is not a readable TorchScript file ({type(exc).__name__}); "
+                                 "re-run the experiment") from None
     spec = dict(entry["spec"])
     module = build_network(spec.pop("arch"), spec.pop("n_features"), spec.pop("n_classes"),
                            spec.pop("image_shape", None), **spec)

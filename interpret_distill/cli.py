@@ -1,4 +1,10 @@
-"""Command line: ``interpret-distill run / report / list``."""
+"""Command line: ``interpret-distill run / report / list``.
+
+Bad input (a missing file, a misspelled config key, data that cannot be used, an unsafe model file) ends with exit
+code 2 and one line on stderr naming the problem and the fix; any other failure with exit code 1 and one line.
+``--debug`` shows the full traceback instead. Runs are written atomically: a failed or interrupted run leaves no
+half-written folder and the previous report of the experiment intact.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_EXPERIMENTS, load_config, shipped_configs
-from .errors import UserInputError
+from .config import DEFAULT_EXPERIMENTS, ExperimentConfig, load_config, shipped_configs
+from .errors import DataError, ModelFileError, UserInputError, first_line
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -25,11 +31,26 @@ def _run(args: argparse.Namespace) -> int:
     # validate every config before running any, so a typo in the second does not waste the first's minutes
     configs = [load_config(t, overrides) for t in targets]
     for cfg in configs:
+        check_files(cfg)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserInputError(f"--out {out} is a file; pass a folder for the run directories")
+    for cfg in configs:
         run_dir = run_experiment(cfg, args.out, use_cache=not args.no_cache)
         print(f"{cfg.name}: {run_dir / 'report.html'}")
     index = render_index(args.out)
     print(f"index: {index}")
     return 0
+
+
+def check_files(cfg: ExperimentConfig) -> None:
+    """Fail before any work when a file the config names does not exist."""
+    if cfg.data.path and cfg.data.source in ("csv", "parquet", "npz") and not Path(cfg.data.path).is_file():
+        raise DataError(f"{cfg.name}: data file not found: {cfg.data.path}; check data.path "
+                        f"(relative paths start at the current folder, {Path.cwd()})")
+    if cfg.teacher.checkpoint and not Path(cfg.teacher.checkpoint).is_file():
+        raise ModelFileError(f"{cfg.name}: teacher checkpoint not found: {cfg.teacher.checkpoint}; check "
+                             f"teacher.checkpoint (relative paths start at the current folder, {Path.cwd()})")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -66,12 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the config's seed")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--no-cache", action="store_true", help="retrain the teacher even if a cached one exists")
-    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    # default=SUPPRESS: `--debug run ...` must not be reset to False by the subcommand's own default
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="re-render a run directory's report.html and the index")
     report.add_argument("run_dir")
-    report.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     report.set_defaults(handler=_report)
 
     listing = commands.add_parser("list", help="list the shipped experiment presets")
@@ -87,13 +109,23 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print("interrupted: earlier results were left as they were", file=sys.stderr)
+        print("interrupted: nothing half-written was kept; earlier reports were left as they were", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: still one line, the traceback behind --debug
+        if args.debug:
+            raise
+        print(f"error: {type(exc).__name__}: {first_line(exc)} (re-run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "invalid input"
 
 
 if __name__ == "__main__":

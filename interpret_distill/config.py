@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +13,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, UserInputError
+
+
+FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+REGIMES = ("ground_truth", "hard", "soft", "soft+transfer")
 
 
 class _Strict(BaseModel):
@@ -26,8 +33,10 @@ class DataConfig(_Strict):
     target: str | None = Field(None, description="target column (csv / parquet)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
     categorical: list[str] = Field(default_factory=list, description="columns to one-hot encode")
-    image_shape: tuple[int, ...] | None = None
-    encoding: str = "utf-8"
+    image_shape: tuple[int, ...] | None = Field(
+        None, description="(channels, height, width) or (height, width) of flat image rows"
+    )
+    encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
     test_size: float = Field(0.25, gt=0, lt=1)
     val_size: float = Field(0.15, gt=0, lt=1)
     max_rows: int | None = Field(None, gt=0)
@@ -42,7 +51,40 @@ class DataConfig(_Strict):
             raise ValueError(f"data.target (the label column) is required when data.source is {self.source!r}")
         if self.test_size + self.val_size >= 0.9:
             raise ValueError("data.test_size + data.val_size must leave at least 10% of rows for training")
+        if self.target and self.features and self.target in self.features:
+            raise ValueError(f"data.features lists the target column {self.target!r}; remove it from data.features")
+        if self.features is not None:
+            if not self.features:
+                raise ValueError("data.features is empty; list the feature columns or leave it out to use all")
+            repeated = sorted({f for f in self.features if self.features.count(f) > 1})
+            if repeated:
+                raise ValueError(f"data.features lists {repeated} more than once; list each column once")
+            outside = [c for c in self.categorical if c not in self.features]
+            if outside:
+                raise ValueError(f"data.categorical names {outside}, which are not in data.features; add them there")
+        if self.target and self.target in self.categorical:
+            raise ValueError(f"data.categorical lists the target column {self.target!r}; "
+                             "targets are always categorical")
         return self
+
+    @field_validator("image_shape")
+    @classmethod
+    def _image_shape(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if len(value) not in (2, 3) or any(s <= 0 for s in value):
+            raise ValueError(f"data.image_shape must be [channels, height, width] or [height, width] of positive "
+                             f"sizes, got {list(value)}")
+        return (1, *value) if len(value) == 2 else value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; use e.g. utf-8, latin-1 or cp1252") from None
+        return value
 
 
 class TeacherConfig(_Strict):
@@ -63,15 +105,63 @@ class TeacherConfig(_Strict):
     factory: str | None = Field(
         None, description="user teacher: 'package.module:function' returning an nn.Module (runs that code)"
     )
+    inputs: Literal["raw", "scaled"] = Field(
+        "raw", description="what a user teacher was trained on: the file's raw feature values (one-hot columns as "
+                           "0/1), or the standardised features of a run of this tool"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "TeacherConfig":
+        if self.checkpoint and self.factory:
+            raise ValueError("teacher.checkpoint and teacher.factory are both set; keep one of them")
+        if self.factory is not None and not FACTORY_PATTERN.match(self.factory):
+            raise ValueError(f"teacher.factory {self.factory!r} must look like 'package.module:function'")
+        return self
+
+
+SurrogateKind = Literal["tree", "linear", "naive_bayes"]
+
+
+def _check_augmentation(name: str | None, params: dict[str, float]) -> None:
+    if name is None:
+        return
+    from .transfer import check_augmentation  # late: keeps torch out of a plain config import
+
+    check_augmentation(name, params)
+
+
+class TransferCandidate(_Strict):
+    """One more transfer-set recipe to try; each surrogate kind keeps the one with the best validation fidelity."""
+
+    augmentation: str = Field(..., description="mixup / noise / neighbours / kde")
+    n_synthetic: int = Field(..., ge=0)
+    params: dict[str, float] = Field(default_factory=dict)
+    kinds: list[SurrogateKind] | None = Field(
+        None, description="surrogate kinds that try this set (null: all); e.g. big sets for trees only"
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> "TransferCandidate":
+        _check_augmentation(self.augmentation, self.params)
+        return self
 
 
 class TransferConfig(_Strict):
-    """Teacher soft labels and the teacher-queried transfer set."""
+    """Teacher soft labels and the teacher-queried transfer set(s), chosen on validation data."""
 
     temperature: float = Field(1.0, gt=0)
-    augmentation: str | None = Field(None, description="mixup / noise / neighbours, or null")
+    augmentation: str | None = Field(None, description="mixup / noise / neighbours / kde, or null")
     n_synthetic: int = Field(0, ge=0)
     params: dict[str, float] = Field(default_factory=dict)
+    candidates: list[TransferCandidate] = Field(
+        default_factory=list,
+        description="more transfer sets to try besides `augmentation`; the validation-best one is kept per kind",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> "TransferConfig":
+        _check_augmentation(self.augmentation, self.params)
+        return self
 
 
 class StudentConfig(_Strict):
@@ -83,11 +173,22 @@ class StudentConfig(_Strict):
     loss: str = "kd"
     loss_params: dict[str, float] = Field(default_factory=lambda: {"temperature": 4.0, "alpha": 0.7})
     function_matching: bool = Field(False, description="mixup inputs, teacher queried every step")
+    mixup_alpha: float = Field(1.0, gt=0, description="Beta(α, α) mixing weights of function matching")
     epochs: int = Field(80, gt=0)
     batch_size: int = Field(64, gt=0)
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(15, gt=0)
+    num_threads: int = Field(
+        1, ge=0, description="torch CPU threads while training (0: leave torch's setting); small nets are fastest on 1"
+    )
+
+    @model_validator(mode="after")
+    def _known_loss(self) -> "StudentConfig":
+        from .losses import get_loss  # late: keeps torch out of a plain config import
+
+        get_loss(self.loss, **self.loss_params)  # unknown loss or parameter names fail before any training
+        return self
 
 
 class SurrogateConfig(_Strict):
@@ -113,7 +214,7 @@ class AttributionConfig(_Strict):
 class ExperimentConfig(_Strict):
     """One experiment: data → teacher → student + surrogates → evaluation → report."""
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(..., description="names the run folder: letters, digits, '_', '.', '-'")
     seed: int = 0
     data: DataConfig
     teacher: TeacherConfig = TeacherConfig()
@@ -139,6 +240,76 @@ class ExperimentConfig(_Strict):
             raise ValueError(f"each surrogate kind may appear once, got {kinds}")
         return value
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"name {value!r} names the run folder, so it must start with a letter or digit and "
+                             "use only letters, digits, '_', '.' and '-'")
+        return value
+
+    @field_validator("regimes")
+    @classmethod
+    def _known_regimes(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in REGIMES]
+        if unknown:
+            raise ValueError(f"unknown regime(s) {unknown}{_did_you_mean(unknown[0], REGIMES)}; "
+                             f"allowed: {', '.join(REGIMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _registered_names(self) -> "ExperimentConfig":
+        """Names and hyper-parameters that only the pipeline's registries know: checked now, not mid-run."""
+        _check_surrogates(self.surrogates)
+        _check_attribution_methods(self.attribution.methods)
+        return self
+
+
+def _did_you_mean(word: str, choices) -> str:
+    guess = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {guess[0]!r}?)" if guess else ""
+
+
+# A tiny problem every surrogate can fit in milliseconds: fitting it validates hyper-parameter values and types
+# with scikit-learn's own checks, so a bad value fails when the config is read instead of inside the sweep.
+_PROBE_X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0], [5.0, 0.0]]
+_PROBE_Y = [0, 1, 0, 1, 0, 1]
+
+
+def _check_surrogates(surrogates: list[SurrogateConfig]) -> None:
+    import warnings
+
+    import numpy as np
+
+    from .surrogates import build_surrogate
+
+    X, y = np.asarray(_PROBE_X), np.asarray(_PROBE_Y)
+    for i, spec in enumerate(surrogates):
+        for j, step in enumerate(spec.grid or [{}]):
+            where = f"surrogates.{i}" + (f".grid.{j}" if spec.grid else ".params")
+            params = {**spec.params, **step}
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # convergence warnings on the probe are irrelevant
+                    build_surrogate(spec.kind, **params).fit(X, y)
+            except (ValueError, TypeError) as exc:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ValueError(f"{where} ({spec.kind}): {detail}") from None
+
+
+def _check_attribution_methods(methods: list[str]) -> None:
+    registered = _registry("attribution.methods", "METHODS")
+    unknown = [m for m in methods if m not in registered]
+    if unknown:
+        raise ValueError(f"unknown attribution.methods {unknown}{_did_you_mean(unknown[0], registered)}; "
+                         f"allowed: {', '.join(registered)}")
+
+
+def _registry(module: str, name: str) -> dict:
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __package__), name)
+
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     """The field names accepted at a location of the config tree."""
@@ -151,17 +322,26 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     return sorted(model.model_fields)
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _describe(error: dict) -> str:
+    """One clause per validation error: where, what is wrong, and what is allowed."""
     loc = error["loc"]
     where = ".".join(str(p) for p in loc) or "config"
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(ExperimentConfig, loc)
-        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        hint = _did_you_mean(loc[-1], allowed)
         return f"unknown key {where!r}{hint}; allowed here: {', '.join(allowed)}"
     if error["type"] == "missing":
         return f"missing required key {where!r}"
-    return f"{where}: {error['msg']} (got {error.get('input')!r})"
+    message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if error["type"] == "value_error":
+        # our own validators name the key themselves; the input is often a whole section
+        return message if not loc or message.startswith(tuple(str(p) for p in loc[:1])) else f"{where}: {message}"
+    return f"{where}: {message} (got {_short(error.get('input'))})"
 
 
 def parse_config(raw: Any, origin: str = "config") -> ExperimentConfig:

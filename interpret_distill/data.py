@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .config import DataConfig
-from .errors import DataError
+from .errors import DataError, first_line
 
 MIN_ROWS_PER_CLASS = 3  # one per split, so every split sees every class
 
@@ -116,25 +117,65 @@ def _load_sklearn(spec: DataConfig) -> _Table:
     return _Table(bunch.data.astype(np.float64), bunch.target, names, image_shape, class_names)
 
 
-def _read_frame(spec: DataConfig) -> pd.DataFrame:
+def _existing_file(spec: DataConfig) -> Path:
+    """The data file, after checking it exists and is not empty."""
     path = Path(spec.path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"data file not found: {path}; check data.path (relative paths start at the current folder)")
+    if not path.is_file():
+        raise DataError(f"data.path {path} is a folder, not a file; point data.path at the {spec.source} file itself")
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}; it needs a header row and at least one data row")
+    return path
+
+
+def guess_encoding(path: Path) -> str | None:
+    """A likely text encoding of a file that is not UTF-8: ``utf-16`` (with a BOM), ``cp1252`` or ``latin-1``.
+
+    Returns None when the file looks binary (NUL bytes without a UTF-16 byte-order mark).
+
+    Example:
+        >>> guess_encoding(Path("exported_from_excel.csv"))  # doctest: +SKIP
+        'cp1252'
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read(1 << 20)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in raw:
+        return None
+    try:
+        raw.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"  # decodes any byte sequence
+
+
+def _read_frame(spec: DataConfig) -> pd.DataFrame:
+    path = _existing_file(spec)
+    # utf-8-sig also reads UTF-8 files that start with a byte-order mark (Excel writes one)
+    encoding = "utf-8-sig" if codecs.lookup(spec.encoding).name == "utf-8" else spec.encoding
     try:
         if spec.source == "parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, encoding=spec.encoding)
-    except UnicodeDecodeError:
+        return pd.read_csv(path, encoding=encoding)
+    except UnicodeError as exc:
+        guess = guess_encoding(path)
+        if guess is None:
+            raise DataError(f"{path} looks like a binary file, not CSV text; export it as CSV "
+                            "(or use data.source: parquet / npz for those formats)") from None
+        where = f" (byte {exc.object[exc.start]:#04x} at offset {exc.start})" if isinstance(
+            exc, UnicodeDecodeError) else ""
         raise DataError(
-            f"{path} is not valid {spec.encoding} text; set data.encoding to the file's encoding (e.g. latin-1 or cp1252)"
+            f"{path} is not valid {spec.encoding} text{where}; it looks like {guess}: "
+            f"set `encoding: {guess}` under data in the config (or re-save the file as UTF-8)"
         ) from None
+    except ImportError:
+        raise DataError("reading Parquet needs pyarrow: pip install 'interpret_distill[parquet]'") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file has no columns: {path}; it needs a header row and data rows") from None
     except (pd.errors.ParserError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read {path} as {spec.source}: {first}") from None
+        raise DataError(f"cannot read {path} as {spec.source}: {first_line(exc)}; check the file's format") from None
 
 
 def _load_frame(spec: DataConfig) -> _Table:
@@ -152,6 +193,8 @@ def _load_frame(spec: DataConfig) -> _Table:
     labels = frame[spec.target]
     if labels.isna().any():
         raise DataError(f"target column {spec.target!r} has {int(labels.isna().sum())} empty values; drop those rows")
+    if labels.dtype == object:
+        labels = labels.astype(str)  # mixed ints and strings cannot be sorted into classes otherwise
 
     columns, names, groups, group_names = [], [], [], []
     for group, column in enumerate(features):
@@ -174,37 +217,65 @@ def _load_frame(spec: DataConfig) -> _Table:
         names.append(str(column))
         groups.append(group)
     X = np.hstack(columns) if columns else np.empty((len(frame), 0))
-    grouped = bool(spec.categorical)
+    grouped = any(c in spec.categorical for c in features)
     return _Table(
         X,
         labels.to_numpy(),
         names,
-        feature_groups=np.asarray(groups) if grouped else None,
+        image_shape=spec.image_shape,
+        feature_groups=np.asarray(groups, dtype=np.int64) if grouped else None,
         group_names=group_names if grouped else [],
     )
 
 
 def _load_npz(spec: DataConfig) -> _Table:
-    path = Path(spec.path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}; check data.path")
+    path = _existing_file(spec)
     try:
         # allow_pickle=False: an .npz must never run code when loaded
         with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise DataError(f"{path} holds a single array, not an .npz archive; save it with "
+                                "numpy.savez(path, X=features, y=labels)")
             arrays = {k: archive[k] for k in archive.files}
+    except DataError:
+        raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise DataError(f"{path} holds pickled objects, which are refused; save plain numeric arrays") from None
-        raise DataError(f"{path} is not a readable .npz archive: {exc}") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path} is not a readable .npz archive ({type(exc).__name__}); re-save it with numpy.savez") from None
+            raise DataError(f"{path} holds pickled objects, which are refused because loading them can run code; "
+                            "save plain numeric arrays with numpy.savez") from None
+        raise DataError(f"{path} is not a readable .npz archive ({first_line(exc)}); "
+                        "re-save it with numpy.savez") from None
+    except Exception as exc:  # zipfile.BadZipFile, EOFError, OSError, ...: a corrupt or foreign file
+        raise DataError(f"{path} is not a readable .npz archive ({type(exc).__name__}); "
+                        "re-save it with numpy.savez") from None
     if "X" not in arrays or "y" not in arrays:
         raise DataError(f"{path} must contain arrays named 'X' and 'y'; found: {', '.join(arrays) or 'none'}")
-    X = arrays["X"].reshape(len(arrays["X"]), -1).astype(np.float64)
-    shape = tuple(int(s) for s in arrays["image_shape"]) if "image_shape" in arrays else spec.image_shape
-    names = [str(n) for n in arrays["feature_names"]] if "feature_names" in arrays else [f"x{i}" for i in range(X.shape[1])]
+    X, y = arrays["X"], arrays["y"]
+    if X.ndim < 2 or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{path}: X must be a numeric array of shape (rows, features) or (rows, *image_shape), "
+                        f"got {X.dtype} with shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(f"{path}: y must be one label per row of X ({len(X)} rows), got shape {y.shape}")
+    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+        raise DataError(f"{path}: y has NaN or infinite labels; drop those rows")
+    shape = spec.image_shape
+    if "image_shape" in arrays:
+        stored = arrays["image_shape"]
+        integers = np.issubdtype(stored.dtype, np.integer)
+        if stored.ndim != 1 or len(stored) not in (2, 3) or not integers or (stored <= 0).any():
+            raise DataError(f"{path}: image_shape must be [channels, height, width] or [height, width] of positive "
+                            f"integers, got {stored.tolist()}")
+        shape = tuple(int(s) for s in stored)
+        shape = (1, *shape) if len(shape) == 2 else shape
+    elif shape is None and X.ndim in (3, 4):
+        shape = (1, *X.shape[1:]) if X.ndim == 3 else tuple(X.shape[1:])  # (n, H, W) or (n, C, H, W) images
+    X = X.reshape(len(X), -1).astype(np.float64)
+    names = ([str(n) for n in arrays["feature_names"]] if "feature_names" in arrays
+             else [f"x{i}" for i in range(X.shape[1])])
+    if len(names) != X.shape[1]:
+        raise DataError(f"{path}: feature_names has {len(names)} entries but X has {X.shape[1]} features")
     classes = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
-    return _Table(X, arrays["y"], names, shape, classes)
+    return _Table(X, y, names, shape, classes)
 
 
 def _load_torchvision(spec: DataConfig) -> _Table:
@@ -244,22 +315,57 @@ def _check_table(table: _Table, spec: DataConfig) -> None:
         raise DataError(f"dataset has {X.shape[0]} rows and {X.shape[1]} feature columns; it needs both")
     if not np.isfinite(X).all():
         bad = np.where(~np.isfinite(X).all(axis=0))[0]
-        cols = ", ".join(table.feature_names[i] for i in bad[:5])
-        raise DataError(f"features contain NaN or infinite values (columns: {cols}); impute or drop those rows first")
+        cols = ", ".join(repr(table.feature_names[i]) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        rows = int((~np.isfinite(X).all(axis=1)).sum())
+        raise DataError(f"features contain NaN or infinite values in {rows} row{'s' if rows > 1 else ''} "
+                        f"(columns: {cols}); impute or drop those rows first")
     if table.image_shape is not None and int(np.prod(table.image_shape)) != X.shape[1]:
         raise DataError(
-            f"image_shape {tuple(table.image_shape)} has {int(np.prod(table.image_shape))} pixels "
-            f"but the data has {X.shape[1]} features; fix image_shape"
+            f"image_shape {list(table.image_shape)} has {int(np.prod(table.image_shape))} pixels "
+            f"but the data has {X.shape[1]} features per row; fix image_shape (its product must equal {X.shape[1]})"
         )
     classes, counts = np.unique(table.labels, return_counts=True)
     if len(classes) < 2:
-        raise DataError(f"the target has a single class ({classes[0]!r}); a classifier needs at least two")
-    few = [str(c) for c, n in zip(classes, counts) if n < MIN_ROWS_PER_CLASS]
+        value = classes[0].item() if hasattr(classes[0], "item") else classes[0]
+        raise DataError(f"the target has a single class ({value!r}) in all {len(table.labels)} rows; "
+                        "a classifier needs at least two classes: check data.target")
+    few = [f"{c} ({n} rows)" for c, n in zip(classes, counts) if n < MIN_ROWS_PER_CLASS]
     if few:
         raise DataError(
-            f"class(es) {', '.join(few)} have fewer than {MIN_ROWS_PER_CLASS} rows, too few for a stratified "
-            "train/val/test split; add rows or drop those classes"
+            f"class(es) {', '.join(few[:5])}{', ...' if len(few) > 5 else ''} have fewer than {MIN_ROWS_PER_CLASS} "
+            "rows, too few for a stratified train/val/test split; add rows or drop those classes"
         )
+
+
+def raw_features(spec: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The whole file as a teacher with ``teacher.inputs: raw`` sees it: encoded but neither split nor scaled.
+
+    Use it to train your own teacher on exactly the columns the pipeline will give it: numeric columns as they are,
+    each categorical column replaced in place by one 0/1 column per level (``colour=blue``, ``colour=green``, ...,
+    levels sorted), in the order of ``data.features`` (default: the file's columns without the target).
+
+    Args:
+        spec: the ``data`` section of an experiment config.
+
+    Returns:
+        ``(X, y, feature_names, class_names)``: ``X`` float32 ``(n, d)``; ``y`` int64 class indices into
+        ``class_names`` (sorted labels), which is the order of the teacher's output columns.
+
+    Example:
+        >>> X, y, names, classes = raw_features(load_config("shop.yaml").data)  # doctest: +SKIP
+        >>> names  # doctest: +SKIP
+        ['basket', 'visits', 'channel=app', 'channel=store', 'channel=web']
+    """
+    table = _LOADERS[spec.source](spec)
+    try:
+        _check_table(table, spec)
+    except DataError as exc:
+        raise DataError(f"{spec.path or spec.name}: {exc}") from None
+    classes, y = np.unique(table.labels, return_inverse=True)
+    class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
+        str(c) for c in classes
+    ]
+    return table.X.astype(np.float32), y.astype(np.int64), list(table.feature_names), class_names
 
 
 def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +394,13 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         (3, dtype('float32'))
     """
     table = _LOADERS[spec.source](spec)
-    _check_table(table, spec)
+    if spec.max_rows is not None and len(table.labels) > spec.max_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(table.labels), size=spec.max_rows, replace=False))
+        table.X, table.labels = table.X[keep], np.asarray(table.labels)[keep]
+    try:
+        _check_table(table, spec)
+    except DataError as exc:
+        raise DataError(f"{spec.path or spec.name}: {exc}") from None
     classes, y = np.unique(table.labels, return_inverse=True)
     class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
         str(c) for c in classes
@@ -299,7 +411,11 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         val_share = spec.val_size / (1 - spec.test_size)
         train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
     except ValueError as exc:
-        raise DataError(f"cannot make a stratified split: {exc}; lower data.test_size/val_size or add rows") from None
+        raise DataError(
+            f"cannot make a stratified train/val/test split of {len(y)} rows and {len(classes)} classes "
+            f"({first_line(exc)}); every split needs a row of each class: add rows or adjust data.test_size / "
+            "data.val_size"
+        ) from None
     offset, scale = _scaling(table.X[train], image=table.image_shape is not None)
 
     def scaled(rows: np.ndarray) -> np.ndarray:

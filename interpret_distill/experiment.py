@@ -233,7 +233,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"])
     stages.update()
     models = [
-        FittedModel("teacher", "teacher", cfg.teacher.arch, "reference", "reference", teacher_module,
+        FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",
+                    teacher_module,
                     fit_seconds=timer.seconds["teacher"]),
         FittedModel("student", "student", cfg.student.arch, cfg.student.loss + ("+fm" if cfg.student.function_matching else ""),
                     "distilled", student, {"hidden": cfg.student.hidden}),

@@ -7,6 +7,9 @@ import importlib
 import json
 import os
 import pickle
+import re
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -18,7 +21,7 @@ from torch.nn import functional as F
 
 from .config import TeacherConfig
 from .data import Dataset
-from .errors import ModelFileError, UserInputError
+from .errors import ModelFileError, TeacherError, first_line
 from .models import build_network, count_parameters, predict_logits
 from .training import train_network
 
@@ -62,7 +65,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
         The trained module (eval mode) and an info dict (``cached``, ``log``, ``cache_key``).
 
     Example:
-        >>> teacher, info = train_teacher(load_dataset(DataConfig(name="iris")), TeacherConfig(epochs=5))
+        >>> teacher, info = train_teacher(load_dataset(DataConfig(name="iris")), TeacherConfig(epochs=5))  # doctest: +SKIP
     """
     key = teacher_cache_key(dataset, cfg, seed)
     path = cache_dir() / f"{key}.pt"
@@ -97,25 +100,78 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     return module, {"cached": False, "cache_key": key, "log": log.as_dict()}
 
 
+_REFUSED = ("unsupported global", "unsupported class", "blocked", "unsupported operand")
+
+
 def _load_weights(path: Path) -> dict:
-    """``torch.load`` restricted to tensors: a pickle that would run code is refused."""
+    """``torch.load(weights_only=True)``: tensors and plain containers only; a pickle that would run code is refused.
+
+    Raises:
+        ModelFileError: the file holds other Python objects (refused, never executed), or is not a checkpoint.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(2)
     try:
-        return torch.load(path, weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": the outcome is reported below
+            return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        text = str(exc).lower()
+        # the weights-only unpickler stops at the first object it would have to import or construct
+        is_pickle = zipfile.is_zipfile(path) or head[:1] == b"\x80"
+        if is_pickle and any(marker in text for marker in _REFUSED):
+            raise ModelFileError(
+                f"{path} holds pickled Python objects, not just tensors, and loading them could run code, so it was "
+                "refused (nothing in it was executed); save the weights with torch.save(model.state_dict(), path) "
+                "or export the model with torch.jit.save(torch.jit.script(model), path)"
+            ) from None
+        raise ModelFileError(f"{path} is corrupt or not a PyTorch checkpoint; re-save it with torch.save") from None
+    except Exception as exc:  # RuntimeError (bad zip), EOFError (truncated), KeyError (bad magic), ...
         raise ModelFileError(
-            f"{path} contains pickled Python objects that could run code, so it was refused; "
-            "save only tensors with torch.save(model.state_dict(), path) or export TorchScript"
+            f"{path} is corrupt or not a PyTorch checkpoint ({type(exc).__name__}: {first_line(exc, 80)}); "
+            "re-save it with torch.save"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{path} is not a readable PyTorch checkpoint ({type(exc).__name__}); re-save it") from None
 
 
 def _is_torchscript(path: Path) -> bool:
     """TorchScript archives carry a ``code/`` folder; state_dict archives do not."""
     if not zipfile.is_zipfile(path):
         return False
-    with zipfile.ZipFile(path) as archive:
-        return any("/code/" in name for name in archive.namelist())
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any("/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _mlp_hidden_sizes(state: dict) -> list[int] | None:
+    """The hidden sizes of an ``MLP`` state_dict (``0.weight``, ``2.weight``, ...), or None for another layout."""
+    weights = [(int(m.group(1)), v) for k, v in state.items() if (m := re.fullmatch(r"(\d+)\.weight", k))]
+    if not weights or any(v.ndim != 2 for _, v in weights):
+        return None
+    return [int(v.shape[0]) for _, v in sorted(weights, key=lambda item: item[0])][:-1]
+
+
+def _check_state_widths(state: dict, path: Path, dataset: Dataset) -> None:
+    """Name a wrong number of outputs (or inputs) of a state_dict before the generic shape-mismatch error.
+
+    A state_dict lists its layers in order, so its last weight matrix is the output layer and, for an MLP, its
+    first one the input layer.
+    """
+    weights = [v for k, v in state.items() if k.endswith("weight") and v.ndim >= 2]
+    if not weights:
+        return
+    if weights[-1].ndim == 2 and weights[-1].shape[0] != dataset.n_classes:
+        raise TeacherError(
+            f"the teacher in {path} outputs {weights[-1].shape[0]} values per row but the data has "
+            f"{dataset.n_classes} classes ({_class_list(dataset)}); use a checkpoint trained for these "
+            f"{dataset.n_classes} classes"
+        )
+    if dataset.image_shape is None and weights[0].ndim == 2 and weights[0].shape[1] != dataset.n_features:
+        raise TeacherError(
+            f"the teacher in {path} takes {weights[0].shape[1]} input features but the data has "
+            f"{dataset.n_features}; check data.features / data.categorical (each one-hot column is a feature)"
+        )
 
 
 def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> nn.Module:
@@ -131,87 +187,231 @@ def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> n
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"teacher checkpoint not found: {path}; check teacher.checkpoint")
+        raise ModelFileError(f"teacher checkpoint not found: {path}; check teacher.checkpoint "
+                             "(relative paths start at the current folder)")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"teacher checkpoint {path} is empty; re-save it")
     if _is_torchscript(path):
         try:
-            return torch.jit.load(str(path), map_location="cpu").eval()
-        except RuntimeError as exc:
-            raise ModelFileError(f"{path} is a corrupt TorchScript archive: {str(exc).splitlines()[0]}") from None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
+                return torch.jit.load(str(path), map_location="cpu").eval()
+        except Exception as exc:  # RuntimeError and friends from the TorchScript deserializer
+            raise ModelFileError(f"{path} is a corrupt TorchScript archive ({first_line(exc, 80)}); "
+                                 "re-export it with torch.jit.save") from None
     state = _load_weights(path)
-    if isinstance(state, dict) and "state_dict" in state:
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelFileError(f"{path} does not hold a state_dict (a mapping of names to tensors)")
-    module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
-                           **_architecture_sizes(cfg))
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
-        raise ModelFileError(
-            f"{path} does not fit teacher.arch={cfg.arch!r} with the configured sizes ({first}); "
-            "set teacher.arch / hidden / channels to the architecture it was saved from"
-        ) from None
-    return module.eval()
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelFileError(f"{path} does not hold a state_dict (a mapping of parameter names to tensors); "
+                             "save one with torch.save(model.state_dict(), path)")
+    _check_state_widths(state, path, dataset)
+    sizes = _architecture_sizes(cfg)
+    # The teacher only ever runs in eval mode, where dropout does nothing, but an MLP's Dropout layers shift the
+    # layer numbers in its state_dict: accept a file saved with or without them.
+    layouts = [sizes, {**sizes, "dropout": 0.0 if cfg.dropout else 0.1}] if cfg.arch == "mlp" else [sizes]
+    first_error = None
+    for layout in layouts:
+        try:
+            module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **layout)
+        except ValueError as exc:
+            raise TeacherError(f"teacher.arch: {exc}") from None
+        try:
+            module.load_state_dict(state)
+            return module.eval()
+        except RuntimeError as exc:
+            first_error = first_error or exc
+    lines = [line.strip() for line in str(first_error).splitlines() if line.strip()]
+    detail = lines[1] if len(lines) > 1 else first_line(first_error)
+    hidden = _mlp_hidden_sizes(state)
+    hint = f" (the file looks like teacher.arch: mlp with hidden: {hidden})" if hidden is not None else ""
+    raise ModelFileError(
+        f"{path} does not fit teacher.arch={cfg.arch!r} with the configured sizes ({first_line(detail, 120)}){hint}; "
+        "set teacher.arch / hidden / channels to the architecture it was saved from"
+    )
 
 
 def load_factory(spec: str) -> nn.Module:
-    """Call a ``package.module:function`` entry point that returns an ``nn.Module`` (this runs that code)."""
+    """Import and call a ``package.module:function`` entry point that returns an ``nn.Module``.
+
+    This **runs that code**: use it only for code you trust. The current folder is searched first, so a
+    ``my_models.py`` next to the config can be named ``my_models:build``.
+
+    Raises:
+        TeacherError: the entry point cannot be imported, raises, or does not return an ``nn.Module``.
+    """
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise UserInputError(f"teacher.factory {spec!r} must look like 'package.module:function'")
+        raise TeacherError(f"teacher.factory {spec!r} must look like 'package.module:function'")
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
     try:
-        factory = getattr(importlib.import_module(module_name), attr)
+        target = importlib.import_module(module_name)
+        for part in attr.split("."):
+            target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
-        raise UserInputError(f"cannot import teacher.factory {spec!r}: {exc}; is the package on PYTHONPATH?") from None
-    model = factory()
+        raise TeacherError(f"cannot import teacher.factory {spec!r} ({first_line(exc)}); is the module in the "
+                           "current folder, installed, or on PYTHONPATH?") from None
+    except Exception as exc:  # a SyntaxError or any error raised while importing the user's module
+        raise TeacherError(f"importing teacher.factory {spec!r} failed: {type(exc).__name__}: "
+                           f"{first_line(exc)}") from None
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
+    if not callable(target):
+        raise TeacherError(f"teacher.factory {spec!r} is a {type(target).__name__}, not a function")
+    try:
+        model = target()
+    except Exception as exc:
+        raise TeacherError(f"teacher.factory {spec!r} raised {type(exc).__name__}: {first_line(exc)}; "
+                           "fix that function (or call it yourself and pass run_experiment(teacher=...))") from None
     if not isinstance(model, nn.Module):
-        raise UserInputError(f"teacher.factory {spec!r} returned {type(model).__name__}, not a torch.nn.Module")
+        raise TeacherError(f"teacher.factory {spec!r} returned {type(model).__name__}, not a torch.nn.Module")
     return model.eval()
 
 
 class CallableTeacher(nn.Module):
-    """Wraps any callable ``tensor -> logits`` so the pipeline can treat it as a module."""
+    """Wraps any callable ``tensor -> logits`` so the pipeline can treat it as a module.
+
+    The callable gets a float32 tensor ``(n, d)`` and returns ``(n, k)`` logits (a tensor or a numpy array).
+    If gradients do not flow through it (e.g. it computes in numpy), ``differentiable`` is False after
+    :meth:`probe`, gradient attribution methods are skipped for it, and it is called on detached inputs.
+    """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
         super().__init__()
         self.fn = fn
+        self.differentiable = True
+
+    def probe(self, X: np.ndarray) -> None:
+        """Find out whether gradients flow through the callable, on a couple of rows of ``X``."""
+        x = torch.as_tensor(np.asarray(X[:2], dtype=np.float32)).requires_grad_(True)
+        try:
+            with torch.enable_grad():
+                out = self.fn(x)
+            self.differentiable = isinstance(out, torch.Tensor) and out.requires_grad
+        except Exception:
+            self.differentiable = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(self.fn(x), dtype=torch.float32)
+        if not self.differentiable:
+            x = x.detach()
+        out = self.fn(x)
+        if isinstance(out, torch.Tensor):
+            return out.float()
+        return torch.as_tensor(np.asarray(out), dtype=torch.float32)
 
 
-def check_output_width(module: nn.Module, dataset: Dataset) -> None:
-    """Refuse a teacher whose number of outputs differs from the number of classes, before any training."""
+class RawInputTeacher(nn.Module):
+    """Feeds a user's teacher the raw feature values it was trained on.
+
+    The pipeline passes standardised rows ``(raw - offset) / scale`` to every model; this wrapper undoes that
+    scaling (with the dataset's own ``offset`` and ``scale``) in front of the user's network, so a teacher trained
+    on the file's values sees those values. It stays differentiable, so gradient attributions still apply.
+    """
+
+    def __init__(self, teacher: nn.Module, offset: np.ndarray, scale: np.ndarray):
+        super().__init__()
+        self.teacher = teacher
+        self.register_buffer("offset", torch.as_tensor(np.asarray(offset), dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(np.asarray(scale), dtype=torch.float32))
+        self.differentiable = bool(getattr(teacher, "differentiable", True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.teacher(x * self.scale + self.offset)
+
+
+def _class_list(dataset: Dataset) -> str:
+    names = ", ".join(dataset.class_names[:10])
+    return names + (", ..." if dataset.n_classes > 10 else "")
+
+
+def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") -> None:
+    """Refuse a teacher whose number of outputs differs from the number of classes, before any training.
+
+    Raises:
+        TeacherError: the teacher fails on ``(n, d)`` float32 rows, returns the wrong shape, or non-finite logits.
+    """
+    rows = dataset.X_train[:8]
+    who = f"the teacher ({source})" if source else "the teacher"
     try:
-        out = predict_logits(module, dataset.X_train[:2])
+        out = predict_logits(module, rows)
     except Exception as exc:  # a user's network can fail in any way on the wrong input width
-        raise UserInputError(
-            f"the teacher failed on inputs with {dataset.n_features} features ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}); it must take (n, {dataset.n_features}) float rows"
+        raise TeacherError(
+            f"{who} failed on inputs with {dataset.n_features} features ({type(exc).__name__}: "
+            f"{first_line(exc, 120)}); it must map float32 rows (n, {dataset.n_features}) to logits "
+            f"(n, {dataset.n_classes})"
         ) from None
-    if out.ndim != 2 or out.shape[1] != dataset.n_classes:
-        raise UserInputError(
-            f"the teacher outputs {out.shape[-1]} values per row but the data has {dataset.n_classes} classes "
-            f"({', '.join(dataset.class_names[:10])}); give a teacher with {dataset.n_classes} outputs"
+    if out.ndim != 2 or out.shape[0] != len(rows) or out.shape[1] != dataset.n_classes:
+        width = out.shape[-1] if out.ndim else 1
+        hint = (" (one logit for a binary task: return torch.cat([-z / 2, z / 2], dim=1) instead)"
+                if width == 1 and dataset.n_classes == 2 else "")
+        shape = f"shape {tuple(out.shape)} for {len(rows)} rows" if out.ndim != 2 else f"{width} values per row"
+        raise TeacherError(
+            f"{who} outputs {shape} but the data has {dataset.n_classes} classes ({_class_list(dataset)}); "
+            f"give a teacher with {dataset.n_classes} outputs{hint}"
         )
+    if not np.isfinite(out).all():
+        raise TeacherError(f"{who} returns NaN or infinite logits on the training rows; check the model and "
+                           "teacher.inputs (raw: the file's values, scaled: standardised features)")
 
 
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
                     use_cache: bool = True, progress: bool = True) -> tuple[nn.Module, dict]:
-    """The teacher for an experiment: the one passed in, a configured file or factory, or a trained one."""
+    """The teacher for an experiment: the one passed in, a configured file or factory, or a trained one.
+
+    A user's teacher (``teacher=``, ``cfg.checkpoint`` or ``cfg.factory``) gets the raw feature values when
+    ``cfg.inputs == "raw"`` (see :class:`RawInputTeacher`) and is checked against the data before anything is
+    trained: it must map ``(n, d)`` float32 rows to ``(n, n_classes)`` finite logits. Every teacher is frozen.
+
+    Args:
+        dataset: the splits (input width, classes and the scaling to undo).
+        cfg: the ``teacher`` config section.
+        seed: seed of a trained teacher.
+        teacher: the user's ``nn.Module`` or a callable ``tensor -> logits``; overrides the config.
+        use_cache: reuse a cached trained teacher.
+        progress: show a progress bar while training.
+
+    Returns:
+        The frozen module in eval mode and an info dict (``source``, ``kind``, ``n_params``, ...).
+
+    Raises:
+        TeacherError, ModelFileError: the teacher cannot be loaded or does not fit the data.
+
+    Example:
+        >>> teacher, info = resolve_teacher(dataset, TeacherConfig(checkpoint="teacher.ts"))  # doctest: +SKIP
+        >>> info["kind"]  # doctest: +SKIP
+        'torchscript'
+    """
     if teacher is not None:
-        module = teacher if isinstance(teacher, nn.Module) else CallableTeacher(teacher)
-        info = {"source": "python"}
+        if isinstance(teacher, nn.Module):
+            module = teacher
+        elif callable(teacher):
+            module = CallableTeacher(teacher)
+            rows = dataset.X_train[:2]
+            module.probe(rows * dataset.scale + dataset.offset if cfg.inputs == "raw" else rows)
+        else:
+            raise TeacherError(f"teacher= must be a torch.nn.Module or a callable returning logits, "
+                               f"got {type(teacher).__name__}")
+        info = {"source": "python", "kind": _kind(module, cfg)}
     elif cfg.checkpoint:
-        module, info = load_checkpoint(cfg.checkpoint, cfg, dataset), {"source": f"checkpoint:{cfg.checkpoint}"}
+        module = load_checkpoint(cfg.checkpoint, cfg, dataset)
+        info = {"source": f"checkpoint:{cfg.checkpoint}", "kind": _kind(module, cfg)}
     elif cfg.factory:
-        module, info = load_factory(cfg.factory), {"source": f"factory:{cfg.factory}"}
+        module = load_factory(cfg.factory)
+        info = {"source": f"factory:{cfg.factory}", "kind": _kind(module, cfg)}
     else:
         check_output_width_arch(cfg, dataset)
         module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress)
         info["source"] = "trained"
-    check_output_width(module, dataset)
+        info["kind"] = cfg.arch
+    if info["source"] != "trained":
+        info["inputs"] = cfg.inputs
+        if cfg.inputs == "raw":
+            module = RawInputTeacher(module, dataset.offset, dataset.scale)
+    check_output_width(module, dataset, info["source"])
     module.eval()
     for p in module.parameters():
         p.requires_grad_(False)  # the teacher is frozen: students and attributions never update it
@@ -219,10 +419,25 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
     return module, info
 
 
+def _kind(module: nn.Module, cfg: TeacherConfig) -> str:
+    """What the metrics table calls the teacher: the built-in arch, ``torchscript``, ``callable`` or ``custom``."""
+    from .models import MLP, SmallCNN
+
+    if isinstance(module, MLP):
+        return "mlp"
+    if isinstance(module, SmallCNN):
+        return "cnn"
+    if isinstance(module, torch.jit.ScriptModule):
+        return "torchscript"
+    if isinstance(module, CallableTeacher):
+        return "callable"
+    return "custom"
+
+
 def check_output_width_arch(cfg: TeacherConfig, dataset: Dataset) -> None:
     """Fail early with a clear message when the built-in architecture cannot take this data."""
     try:
         build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **_architecture_sizes(cfg))
     except ValueError as exc:
-        raise UserInputError(f"teacher.arch: {exc}") from None
+        raise TeacherError(f"teacher.arch: {exc}") from None
 

@@ -24,6 +24,55 @@ def _per_model(run: Run) -> tuple[dict[str, np.ndarray], str]:
     return chosen, "each model's own method: " + ", ".join(f"{m}: {method}" for m, method in curves.items())
 
 
+def plot_text(text: str) -> str:
+    r"""A user-provided name made safe for a matplotlib label: ``$`` would otherwise start mathtext.
+
+    Matplotlib escapes ``<``, ``>`` and ``&`` itself when it writes SVG; a name such as ``price $\frac$`` would
+    instead be parsed as (broken) math and fail the whole report.
+
+    Example:
+        >>> plot_text("cost ($)")
+        'cost (\\$)'
+    """
+    return str(text).replace("$", r"\$")
+
+
+def group_attributions(per_model: dict[str, np.ndarray], feature_groups, group_names: list[str]
+                       ) -> dict[str, np.ndarray]:
+    """Per-model attributions folded from encoded columns back to the original columns.
+
+    With a ``feature_mask`` every column of a group (the one-hot columns of a categorical feature) already carries
+    the whole group's attribution, so the group keeps that shared value; columns that differ (attributions computed
+    without the mask) are summed.
+
+    Args:
+        per_model: model name → ``(n, d)`` attributions over the encoded columns.
+        feature_groups: ``(d,)`` group id (index into ``group_names``) of each column.
+        group_names: the original column names.
+
+    Returns:
+        model name → ``(n, len(group_names))`` attributions.
+
+    Example:
+        >>> a = np.array([[1.0, 2.0, 2.0]])
+        >>> group_attributions({"m": a}, [0, 1, 1], ["age", "city"])["m"].tolist()
+        [[1.0, 2.0]]
+    """
+    groups = np.asarray(feature_groups)
+    out = {}
+    for name, values in per_model.items():
+        values = np.asarray(values, dtype=np.float64)
+        folded = np.zeros((values.shape[0], len(group_names)))
+        for g in range(len(group_names)):
+            block = values[:, groups == g]
+            if block.shape[1] == 0:
+                continue
+            shared = np.allclose(block, block[:, :1], rtol=1e-6, atol=1e-12)
+            folded[:, g] = block[:, 0] if shared else block.sum(axis=1)
+        out[name] = folded
+    return out
+
+
 def _sentence(run: Run) -> str | None:
     """Which model explains most like the teacher, and how far apart the models are."""
     table = run.agreement
@@ -51,15 +100,21 @@ def attribution_section(run: Run) -> dict:
     if data["image_shape"]:
         shown = np.arange(min(SHOWN_EXAMPLES, len(X)))
         targets = run.test_probs["teacher"][examples].argmax(1)
-        labels = [f"teacher: {data['class_names'][t]}" for t in targets[shown]]
+        labels = [plot_text(f"teacher: {data['class_names'][t]}") for t in targets[shown]]
         fig = heatmap_grid(X, per_model, data["image_shape"], examples=shown, labels=labels)
         figs.append({"title": "Heatmaps on test examples", "uri": figures.to_data_uri(fig),
                      "caption": f"Explaining the teacher's predicted class ({how}); red raises it, blue lowers it. "
                                 "One shared symmetric colour scale after per-model normalisation."})
     else:
-        fig = top_features_bars(per_model, data["feature_names"], top=10)
+        names, grouped = data["feature_names"], ""
+        if data.get("feature_groups") is not None and data.get("group_names"):
+            # one bar per original column: one-hot columns of a categorical feature share one attribution
+            per_model = group_attributions(per_model, data["feature_groups"], data["group_names"])
+            names = data["group_names"]
+            grouped = " One-hot columns of a categorical feature are shown as one bar for the original column."
+        fig = top_features_bars(per_model, [plot_text(n) for n in names], top=min(10, len(names)))
         figs.append({"title": "Top features per model", "uri": figures.to_data_uri(fig),
-                     "caption": f"Mean |attribution| over {len(X)} test examples ({how})."})
+                     "caption": f"Mean |attribution| over {len(X)} test examples ({how}).{grouped}"})
     curves = run.faithfulness_curves
     if not curves.empty:
         by_model = {f"{m} ({g.method.iloc[0]})": {k: g[k].to_numpy() for k in

@@ -1,0 +1,324 @@
+"""Bad input through the CLI: exit code 2, one line naming the problem and the fix, no traceback, nothing written.
+
+Every case fails before any network is trained, so the whole file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from interpret_distill.cli import main
+from interpret_distill.errors import DataError, UserInputError
+
+# test helpers script and save TorchScript teachers; torch marks torch.jit as deprecated
+pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.*deprecated:DeprecationWarning")
+
+
+def _table(n_per_class: int = 10, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(["setosa", "versicolor", "virginica"], n_per_class)
+    return pd.DataFrame({"f1": rng.normal(size=len(labels)), "f2": rng.normal(size=len(labels)), "label": labels})
+
+
+def _config(data: dict, **sections) -> dict:
+    return {"name": "bad", "data": data, "progress": False, "n_jobs": 1,
+            "teacher": {"hidden": [4], "epochs": 1}, "student": {"hidden": [2], "epochs": 1}, **sections}
+
+
+def _csv(tmp_path, frame=None, name="data.csv", **data) -> dict:
+    path = tmp_path / name
+    (_table() if frame is None else frame).to_csv(path, index=False)
+    return {"source": "csv", "path": str(path), "target": "label", **data}
+
+
+def _torchscript(tmp_path, n_in: int, n_out: int) -> str:
+    path = tmp_path / "teacher.ts"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(n_in, n_out)), str(path))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------- one builder per bad-input case
+# Each returns the raw config and (optionally) writes the files it names; the second item is a fragment the
+# one-line message must contain (the problem), the third a fragment naming the fix.
+
+def case_missing_file(tmp_path):
+    return _config({"source": "csv", "path": str(tmp_path / "nope.csv"), "target": "label"})
+
+
+def case_unknown_key(tmp_path):
+    cfg = _config(_csv(tmp_path))
+    cfg["data"]["targte"] = cfg["data"].pop("target")
+    return cfg
+
+
+def case_misspelled_top_level_key(tmp_path):
+    cfg = _config(_csv(tmp_path))
+    cfg["sede"] = 3
+    return cfg
+
+
+def case_wrong_value_type(tmp_path):
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"]["epochs"] = "many"
+    return cfg
+
+
+def case_wrong_surrogate_param_type(tmp_path):
+    return _config(_csv(tmp_path), surrogates=[{"kind": "tree", "params": {"max_depth": "three"}}])
+
+
+def case_nan_values(tmp_path):
+    frame = _table()
+    frame.loc[3, "f1"] = np.nan
+    return _config(_csv(tmp_path, frame))
+
+
+def case_infinite_values(tmp_path):
+    frame = _table()
+    frame["f2"] = frame["f2"].astype(object)
+    frame.loc[5, "f2"] = "inf"
+    return _config(_csv(tmp_path, frame))
+
+
+def case_one_class(tmp_path):
+    frame = _table()
+    frame["label"] = "setosa"
+    return _config(_csv(tmp_path, frame))
+
+
+def case_too_few_rows_of_a_class(tmp_path):
+    frame = pd.concat([_table(), pd.DataFrame({"f1": [0.1, 0.2], "f2": [0.3, 0.4], "label": ["rare", "rare"]})])
+    return _config(_csv(tmp_path, frame))
+
+
+def case_non_numeric_not_categorical(tmp_path):
+    frame = _table()
+    frame["colour"] = np.resize(["red", "green", "blue"], len(frame))
+    return _config(_csv(tmp_path, frame))
+
+
+def case_teacher_output_width(tmp_path):
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": _torchscript(tmp_path, n_in=2, n_out=4)}
+    return cfg
+
+
+def case_state_dict_output_width(tmp_path):
+    path = tmp_path / "teacher.pt"
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 5))
+    torch.save(net.state_dict(), path)
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": str(path), "arch": "mlp", "hidden": [4]}
+    return cfg
+
+
+def case_image_shape_mismatch(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "images.npz"
+    np.savez(path, X=rng.normal(size=(30, 10)), y=np.repeat([0, 1, 2], 10), image_shape=np.array([1, 3, 3]))
+    return _config({"source": "npz", "path": str(path)})
+
+
+def case_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    return _config({"source": "csv", "path": str(path), "target": "label"})
+
+
+def case_not_utf8(tmp_path):
+    path = tmp_path / "cafe.csv"
+    frame = _table()
+    frame["label"] = np.resize(["café", "crème", "brûlée"], len(frame))
+    path.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    return _config({"source": "csv", "path": str(path), "target": "label"})
+
+
+def case_corrupt_checkpoint(tmp_path):
+    path = tmp_path / "teacher.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 3)).state_dict(), path)
+    path.write_bytes(path.read_bytes()[:200])  # truncated download
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": str(path), "hidden": []}
+    return cfg
+
+
+def case_garbage_checkpoint(tmp_path):
+    path = tmp_path / "teacher.pt"
+    path.write_bytes(np.random.default_rng(0).bytes(500))
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": str(path)}
+    return cfg
+
+
+def case_pickled_whole_model(tmp_path):
+    path = tmp_path / "teacher.pt"
+    with open(path, "wb") as handle:  # what torch.save(model) writes: a pickle of the class, not just tensors
+        pickle.dump(torch.nn.Linear(2, 3), handle)
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": str(path)}
+    return cfg
+
+
+def case_missing_checkpoint(tmp_path):
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"checkpoint": str(tmp_path / "teacher.pt")}
+    return cfg
+
+
+def case_corrupt_parquet(tmp_path):
+    path = tmp_path / "data.parquet"
+    path.write_text("f1,f2,label\n1,2,a\n")
+    return _config({"source": "parquet", "path": str(path), "target": "label"})
+
+
+def case_npz_with_pickled_objects(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.array([{"a": 1}] * 30, dtype=object), y=np.repeat([0, 1, 2], 10))
+    return _config({"source": "npz", "path": str(path)})
+
+
+def case_missing_target_column(tmp_path):
+    return _config(_csv(tmp_path, target="species"))
+
+
+def case_factory_raises(tmp_path, monkeypatch):
+    (tmp_path / "my_models.py").write_text("def build():\n    raise RuntimeError('weights server down')\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = _config(_csv(tmp_path))
+    cfg["teacher"] = {"factory": "my_models:build"}
+    return cfg
+
+
+CASES = {
+    # case: (builder, problem named in the message, fix named in the message)
+    "missing file": (case_missing_file, "data file not found", "data.path"),
+    "unknown key": (case_unknown_key, "unknown key 'data.targte'", "did you mean 'target'"),
+    "misspelled top-level key": (case_misspelled_top_level_key, "unknown key 'sede'", "did you mean 'seed'"),
+    "wrong value type": (case_wrong_value_type, "teacher.epochs", "valid integer"),
+    "wrong surrogate param type": (case_wrong_surrogate_param_type, "surrogates.0.params (tree)", "max_depth"),
+    "NaN feature values": (case_nan_values, "NaN or infinite", "impute or drop"),
+    "infinite feature values": (case_infinite_values, "NaN or infinite", "'f2'"),
+    "target with one class": (case_one_class, "single class", "at least two classes"),
+    "too few rows of a class": (case_too_few_rows_of_a_class, "rare (2 rows)", "add rows"),
+    "non-numeric column": (case_non_numeric_not_categorical, "'colour' is not numeric", "data.categorical"),
+    "teacher output width": (case_teacher_output_width, "outputs 4 values per row but the data has 3 classes",
+                             "3 outputs"),
+    "state_dict output width": (case_state_dict_output_width, "outputs 5 values per row but the data has 3",
+                                "trained for these 3 classes"),
+    "image_shape mismatch": (case_image_shape_mismatch, "image_shape [1, 3, 3] has 9 pixels", "10 features"),
+    "empty file": (case_empty_file, "empty", "header row"),
+    "not UTF-8": (case_not_utf8, "not valid utf-8", "encoding: cp1252"),
+    "corrupt checkpoint": (case_corrupt_checkpoint, "corrupt or not a PyTorch checkpoint", "re-save"),
+    "garbage checkpoint": (case_garbage_checkpoint, "corrupt or not a PyTorch checkpoint", "re-save"),
+    "pickled whole model": (case_pickled_whole_model, "could run code, so it was refused", "state_dict()"),
+    "missing checkpoint": (case_missing_checkpoint, "teacher checkpoint not found", "teacher.checkpoint"),
+    "corrupt parquet": (case_corrupt_parquet, "cannot read", "parquet"),
+    "npz with pickled objects": (case_npz_with_pickled_objects, "pickled objects", "plain numeric arrays"),
+    "missing target column": (case_missing_target_column, "target column 'species' not in", "columns are"),
+    "factory raises": (case_factory_raises, "raised RuntimeError: weights server down", "teacher.factory"),
+}
+
+
+def _run_cli(tmp_path, raw: dict, *extra: str) -> tuple[int, object]:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    out = tmp_path / "reports"
+    return main(["run", str(config), "--out", str(out), "--no-progress", *extra]), out
+
+
+def _assert_nothing_written(out):
+    leftovers = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert leftovers == [], f"run folders (or hidden temp folders) left behind: {leftovers}"
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_line_without_traceback(case, tmp_path, capsys, monkeypatch):
+    build, problem, fix = CASES[case]
+    raw = build(tmp_path, monkeypatch) if case == "factory raises" else build(tmp_path)
+    code, out = _run_cli(tmp_path, raw)
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code == 2, captured.err
+    assert len(lines) == 1, captured.err
+    message = lines[0]
+    assert message.startswith("error: ")
+    assert "Traceback" not in captured.err and "Traceback" not in captured.out
+    assert problem in message, message
+    assert fix in message, message
+    assert len(message) < 400, f"the message should be short: {message}"
+    _assert_nothing_written(out)
+
+
+def test_missing_config_file_and_unknown_preset(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no config file or preset named" in err and "iris" in err and "Traceback" not in err
+    _assert_nothing_written(tmp_path / "o")
+
+
+def test_invalid_yaml_and_non_utf8_config(tmp_path, capsys):
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("name: x\ndata: [unclosed\n")
+    assert main(["run", str(bad_yaml), "--out", str(tmp_path / "o")]) == 2
+    assert "not valid YAML at line" in capsys.readouterr().err
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: café\n".encode("latin-1"))
+    assert main(["run", str(latin), "--out", str(tmp_path / "o")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    _assert_nothing_written(tmp_path / "o")
+
+
+def test_second_config_is_checked_before_the_first_runs(tmp_path, capsys):
+    good = _config(_csv(tmp_path))
+    good_path = tmp_path / "good.yaml"
+    good_path.write_text(yaml.safe_dump(good))
+    bad = _config({"source": "csv", "path": str(tmp_path / "missing.csv"), "target": "label"}, name="second")
+    bad_path = tmp_path / "bad.yaml"
+    bad_path.write_text(yaml.safe_dump(bad))
+    out = tmp_path / "reports"
+    assert main(["run", str(good_path), str(bad_path), "--out", str(out), "--no-progress"]) == 2
+    assert "second: data file not found" in capsys.readouterr().err
+    _assert_nothing_written(out)
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path, position):
+    raw = case_missing_file(tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    argv = ["run", str(config), "--out", str(tmp_path / "o")]
+    argv = ["--debug", *argv] if position == "before" else [*argv, "--debug"]
+    with pytest.raises(DataError, match="data file not found"):
+        main(argv)
+
+
+def test_unexpected_errors_are_one_line_too(tmp_path, capsys, monkeypatch):
+    """A failure that is not the user's fault still ends in one line (exit 1), the traceback behind --debug."""
+    import interpret_distill.experiment as experiment
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("something internal\nwith a second line")
+
+    monkeypatch.setattr(experiment, "load_dataset", broken)
+    code, out = _run_cli(tmp_path, _config(_csv(tmp_path)))
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "ZeroDivisionError: something internal" in err and "--debug" in err
+    _assert_nothing_written(out)
+    with pytest.raises(ZeroDivisionError):
+        _run_cli(tmp_path, _config(_csv(tmp_path)), "--debug")
+
+
+def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_user_input_errors_share_one_base_class():
+    assert issubclass(DataError, UserInputError)

@@ -1,0 +1,112 @@
+"""Config validation: every mistake is caught when the config is read, as one line naming the key and the fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from interpret_distill.config import DataConfig, TeacherConfig, load_config, parse_config
+from interpret_distill.errors import ConfigError, UserInputError
+
+BASE = {
+    "name": "cfg",
+    "data": {"source": "csv", "path": "x.csv", "target": "label"},
+    "surrogates": [{"kind": "tree", "grid": [{"max_depth": 2}]}, {"kind": "linear"}],
+    "transfer": {"augmentation": "mixup", "n_synthetic": 10},
+}
+
+
+def _raw(**changes):
+    raw = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        node = raw
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        node[leaf] = value
+    return raw
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"seed_": 1}, "unknown key 'seed_' (did you mean 'seed'?)"),
+    ({"data__targte": "y"}, "unknown key 'data.targte' (did you mean 'target'?)"),
+    ({"teacher__hiden": [4]}, "unknown key 'teacher.hiden' (did you mean 'hidden'?)"),
+    ({"surrogates__0__parms": {}}, "unknown key 'surrogates.0.parms' (did you mean 'params'?)"),
+    ({"seed": "abc"}, "seed: Input should be a valid integer"),
+    ({"data__test_size": 1.5}, "data.test_size: Input should be less than 1"),
+    ({"teacher__arch": "transformer"}, "teacher.arch: Input should be 'mlp' or 'cnn'"),
+    ({"surrogates__0__grid": [{"max_depth": "three"}]}, "surrogates.0.grid.0 (tree): The 'max_depth' parameter"),
+    ({"surrogates__1__params": {"C": -1}}, "surrogates.1.params (linear): C must be a positive number"),
+    ({"surrogates__1__params": {"depth": 3}}, "unknown parameter(s) depth for surrogate 'linear'"),
+    ({"student__loss": "kdd"}, "student: unknown loss 'kdd'; allowed: dkd, kd, mse"),
+    ({"student__loss_params": {"temp": 2.0}}, "student: loss 'kd' has no parameter(s) temp"),
+    ({"transfer__augmentation": "mixupp"}, "transfer: unknown augmentation 'mixupp'; allowed:"),
+    ({"transfer__params": {"alfa": 0.2}}, "transfer: augmentation 'mixup' has no parameter(s) alfa"),
+    ({"attribution__methods": ["integrated_gradient"]},
+     "unknown attribution.methods ['integrated_gradient'] (did you mean 'integrated_gradients'?)"),
+    ({"regimes": ["soft", "sof+transfer"]}, "regimes: unknown regime(s) ['sof+transfer']"),
+    ({"name": "../escape"}, "name '../escape' names the run folder"),
+    ({"data__encoding": "utf9"}, "data.encoding: unknown text encoding 'utf9'"),
+    ({"data__image_shape": [0, 8]}, "data.image_shape must be [channels, height, width]"),
+    ({"data__features": ["a", "label"]}, "data.features lists the target column 'label'"),
+    ({"data__features": ["a"], "data__categorical": ["b"]},
+     "data.categorical names ['b'], which are not in data.features"),
+    ({"data__target": None}, "data.target (the label column) is required"),
+    ({"teacher__factory": "not a factory"}, "teacher.factory 'not a factory' must look like 'package.module:function'"),
+    ({"teacher__factory": "pkg.mod:build", "teacher__checkpoint": "t.pt"}, "teacher.checkpoint and teacher.factory"),
+])
+def test_invalid_configs_name_the_key_and_the_fix(changes, expected):
+    with pytest.raises(ConfigError) as info:
+        parse_config(_raw(**changes), origin="exp.yaml")
+    message = str(info.value)
+    assert message.startswith("exp.yaml: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_valid_config_and_normalised_fields():
+    cfg = parse_config(_raw(data__image_shape=[8, 8], data__encoding="latin-1"))
+    assert cfg.data.image_shape == (1, 8, 8)
+    assert cfg.data.encoding == "latin-1"
+    assert TeacherConfig(factory="pkg.sub_mod:make_teacher").factory == "pkg.sub_mod:make_teacher"
+    assert DataConfig(name="iris").source == "sklearn"
+
+
+def test_every_shipped_preset_is_valid():
+    from interpret_distill.config import shipped_configs
+
+    for name in shipped_configs():
+        assert load_config(name).name
+
+
+def test_load_config_file_errors(tmp_path):
+    with pytest.raises(UserInputError, match="no config file or preset named"):
+        load_config(tmp_path / "missing.yaml")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(ConfigError, match="the file is empty"):
+        load_config(empty)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(listed)
+
+
+def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
+    """yaml.safe_load: a python/object tag is an error, never an object construction."""
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\ndata: {{name: iris}}\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(evil)
+    assert not marker.exists()
+
+
+def test_overrides_are_validated_too(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(_raw()))
+    assert load_config(path, {"seed": 3}).seed == 3
+    with pytest.raises(ConfigError, match="seed"):
+        load_config(path, {"seed": "x"})
