@@ -24,19 +24,6 @@ def _per_model(run: Run) -> tuple[dict[str, np.ndarray], str]:
     return chosen, "each model's own method: " + ", ".join(f"{m}: {method}" for m, method in curves.items())
 
 
-def plot_text(text: str) -> str:
-    r"""A user-provided name made safe for a matplotlib label: ``$`` would otherwise start mathtext.
-
-    Matplotlib escapes ``<``, ``>`` and ``&`` itself when it writes SVG; a name such as ``price $\frac$`` would
-    instead be parsed as (broken) math and fail the whole report.
-
-    Example:
-        >>> plot_text("cost ($)")
-        'cost (\\$)'
-    """
-    return str(text).replace("$", r"\$")
-
-
 def group_attributions(per_model: dict[str, np.ndarray], feature_groups, group_names: list[str]
                        ) -> dict[str, np.ndarray]:
     """Per-model attributions folded from encoded columns back to the original columns.
@@ -100,7 +87,7 @@ def attribution_section(run: Run) -> dict:
     if data["image_shape"]:
         shown = np.arange(min(SHOWN_EXAMPLES, len(X)))
         targets = run.test_probs["teacher"][examples].argmax(1)
-        labels = [plot_text(f"teacher: {data['class_names'][t]}") for t in targets[shown]]
+        labels = [figures.plot_text(f"teacher: {data['class_names'][t]}") for t in targets[shown]]
         fig = heatmap_grid(X, per_model, data["image_shape"], examples=shown, labels=labels)
         figs.append({"title": "Heatmaps on test examples", "uri": figures.to_data_uri(fig),
                      "caption": f"Explaining the teacher's predicted class ({how}); red raises it, blue lowers it. "
@@ -112,7 +99,7 @@ def attribution_section(run: Run) -> dict:
             per_model = group_attributions(per_model, data["feature_groups"], data["group_names"])
             names = data["group_names"]
             grouped = " One-hot columns of a categorical feature are shown as one bar for the original column."
-        fig = top_features_bars(per_model, [plot_text(n) for n in names], top=min(10, len(names)))
+        fig = top_features_bars(per_model, [figures.plot_text(n) for n in names], top=min(10, len(names)))
         figs.append({"title": "Top features per model", "uri": figures.to_data_uri(fig),
                      "caption": f"Mean |attribution| over {len(X)} test examples ({how}).{grouped}"})
     curves = run.faithfulness_curves

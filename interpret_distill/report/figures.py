@@ -33,6 +33,19 @@ def to_data_uri(fig: Figure, fmt: str = "svg") -> str:
     return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
+def plot_text(text: str) -> str:
+    r"""A user-provided name made safe for a matplotlib label: ``$`` would otherwise start mathtext.
+
+    Matplotlib escapes ``<``, ``>`` and ``&`` itself when it writes SVG; a name such as ``price $\frac$`` would
+    instead be parsed as (broken) math and fail the whole report.
+
+    Example:
+        >>> plot_text("cost ($)")
+        'cost (\\$)'
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _grid(n: int, columns: int, size: float = 2.6) -> tuple[Figure, np.ndarray]:
     rows = int(np.ceil(n / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
@@ -76,6 +89,8 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
 def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3) -> Figure:
     """The top of a fitted ``TreeSurrogate``: split rules and, per node, the teacher's majority class."""
     inner = tree.estimator_.tree_
+    feature_names = [plot_text(n) for n in feature_names]
+    class_names = [plot_text(n) for n in class_names]
     from sklearn.tree import plot_tree
 
     shown_leaves = 2 ** min(max_depth, inner.max_depth)
@@ -103,6 +118,7 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
                         top: int = 15) -> Figure:
     """Per-class coefficient images for image data; ranked bar charts of the largest coefficients otherwise."""
     coef = np.asarray(linear.coef_)
+    feature_names, class_names = [plot_text(n) for n in feature_names], [plot_text(n) for n in class_names]
     if image_shape:
         fig, axes = _grid(len(class_names), 5, size=1.9)
         limit = np.abs(coef).max() or 1.0
@@ -130,6 +146,7 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
 def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], image_shape=None, top: int = 15) -> Figure:
     """Class-conditional means of the naive-Bayes surrogate (images, or a class × feature heatmap)."""
     theta = np.asarray(nb.theta_)
+    feature_names, class_names = [plot_text(n) for n in feature_names], [plot_text(n) for n in class_names]
     if image_shape:
         fig, axes = _grid(len(class_names), 5, size=1.9)
         for ax, row, name in zip(axes, theta, class_names):
