@@ -22,7 +22,7 @@ METRIC_COLUMNS = [
     ("regime", "fitted on", None),
     ("accuracy", "accuracy", "{:.3f}"),
     ("fidelity", "fidelity", "{:.3f}"),
-    ("kl", "KL(teacher‖model)", "{:.3f}"),
+    ("kl", "KL (teacher ‖ model)", "{:.3f}"),
     ("tv", "TV distance", "{:.3f}"),
     ("val_fidelity", "val fidelity", "{:.3f}"),
     ("complexity", "complexity", None),
@@ -44,23 +44,52 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
 def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> dict:
-    """Header and rows for a sortable table; numbers keep a raw sort key beside their text."""
+    """Header and rows for a sortable table; numbers keep a raw sort key beside their text.
+
+    Each column is numeric (right-aligned, never wrapped) when every non-missing value is a number, text otherwise.
+    A column's format is a ``str.format`` spec for numbers, or a callable ``record -> text`` (e.g. "mean ± std").
+    """
     present = [c for c in columns if c[0] in frame.columns]
+    records = frame.to_dict("records")
+    align = ["num" if all(_is_number(r[key]) for r in records if not pd.isna(r[key])) else "text"
+             for key, _, _ in present]
     rows = []
-    for record in frame.to_dict("records"):
+    for record in records:
         cells = []
-        for key, _, spec in present:
+        for (key, _, spec), cls in zip(present, align):
             value = record[key]
-            numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            text = "" if numeric and np.isnan(value) else (spec.format(value) if spec and numeric else str(value))
-            cells.append({"text": text, "sort": float(value) if numeric and not np.isnan(value) else text})
+            numeric = _is_number(value)
+            if callable(spec):
+                text = "" if numeric and np.isnan(value) else spec(record)
+            else:
+                text = "" if numeric and np.isnan(value) else (spec.format(value) if spec and numeric else str(value))
+            cells.append({"text": text, "sort": float(value) if numeric and not np.isnan(value) else text,
+                          "cls": cls})
         rows.append({"cells": cells, "role": record.get("role", "")})
-    return {"header": [label for _, label, _ in present], "rows": rows}
+    return {"header": [label for _, label, _ in present], "align": align, "rows": rows}
 
 
 def _generic_table(frame: pd.DataFrame, digits: int = 3) -> dict:
-    columns = [(c, c, f"{{:.{digits}f}}" if pd.api.types.is_float_dtype(frame[c]) else None) for c in frame.columns]
+    """All columns of ``frame``; ``x_mean`` and ``x_std`` pairs become one "x (mean ± std)" column, sorted by mean."""
+    stds = {c for c in frame.columns if c.endswith("_std") and f"{c[:-4]}_mean" in frame.columns}
+    columns = []
+    for c in frame.columns:
+        if c in stds:
+            continue
+        # "spearman_mean" → "spearman mean": readable, and the header can wrap instead of widening the table
+        spec = f"{{:.{digits}f}}" if pd.api.types.is_float_dtype(frame[c]) else None
+        label = c.replace("_", " ")
+        if c.endswith("_mean") and f"{c[:-5]}_std" in stds:
+            std = f"{c[:-5]}_std"
+            spec = (lambda r, c=c, std=std:
+                    f"{r[c]:.{digits}f}" + ("" if pd.isna(r[std]) else f" ± {r[std]:.{digits}f}"))
+            label = f"{c[:-5].replace('_', ' ')} (mean ± std)"
+        columns.append((c, label, spec))
     return _table(frame, columns)
 
 
@@ -133,6 +162,8 @@ def render_report(run_dir: str | Path) -> Path:
     ordered = metrics.assign(_o=metrics.role.map(order)).sort_values(["family", "kind", "_o"], kind="stable")
     family_order = {"teacher": 0, "student": 1, "surrogate": 2}
     ordered = ordered.assign(_f=ordered.family.map(family_order)).sort_values(["_f"], kind="stable")
+    # "nonzero_coefficients=600" → "nonzero coefficients=600": lets the cell wrap instead of widening the table
+    ordered = ordered.assign(complexity=ordered.complexity.astype(str).str.replace("_", " "))
     context = {
         "run": run,
         "title": f"{run.name}: distillation report",
@@ -161,7 +192,8 @@ def render_report(run_dir: str | Path) -> Path:
 def _headline(run: Run) -> dict:
     m = run.metrics
     best = {}
-    for kind, group in m[m.role == "distilled"].groupby("kind"):
+    # surrogates only: the distilled student has its own column
+    for kind, group in m[(m.role == "distilled") & (m.family == "surrogate")].groupby("kind"):
         row = group.sort_values("fidelity", ascending=False).iloc[0]
         best[kind] = {"fidelity": row.fidelity, "model": row.model}
     teacher = m.set_index("model").loc["teacher"]
