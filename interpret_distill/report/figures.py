@@ -12,23 +12,19 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # reports are rendered headless; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..runs import Run  # noqa: E402
+from ..runs import Run
 
 DIVERGING = "RdBu_r"
 
 
 def to_data_uri(fig: Figure, fmt: str = "svg") -> str:
-    """Encode a figure as a ``data:`` URI (SVG by default) and close it."""
+    """Encode a figure as a ``data:`` URI (SVG by default)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, bbox_inches="tight", dpi=110)
-    plt.close(fig)
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
@@ -48,7 +44,8 @@ def plot_text(text: str) -> str:
 
 def _grid(n: int, columns: int, size: float = 2.6) -> tuple[Figure, np.ndarray]:
     rows = int(np.ceil(n / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    fig = Figure(figsize=(size * columns, size * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat)
@@ -95,7 +92,9 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
 
     shown_leaves = 2 ** min(max_depth, inner.max_depth)
     # about 1.6 inches per bottom node keeps the labels legible once the page scales the figure down
-    fig, ax = plt.subplots(figsize=(min(2 + 1.6 * shown_leaves, 16), 1.5 + 1.4 * max_depth))
+    fig = Figure(figsize=(min(2 + 1.6 * shown_leaves, 16), 1.5 + 1.4 * max_depth))
+    FigureCanvasAgg(fig)  # plot_tree measures text, which needs a real renderer behind the figure
+    ax = fig.subplots()
     annotations = plot_tree(tree.estimator_, max_depth=max_depth, ax=ax, fontsize=8, filled=False, impurity=False,
                             node_ids=True, feature_names=feature_names)
     values = inner.value[:, :, 0] if inner.value.ndim == 3 and inner.value.shape[2] == 1 else inner.value.squeeze(-1)
@@ -157,7 +156,8 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
         return fig
     spread = theta.max(0) - theta.min(0)
     order = np.argsort(spread)[::-1][:top]
-    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(order) + 2), 0.5 * len(class_names) + 2.2))
+    fig = Figure(figsize=(max(6, 0.45 * len(order) + 2), 0.5 * len(class_names) + 2.2))
+    ax = fig.subplots()
     limit = np.abs(theta[:, order]).max() or 1.0
     im = ax.imshow(theta[:, order], cmap=DIVERGING, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(len(order)), [feature_names[i] for i in order], rotation=60, ha="right", fontsize=7)
@@ -172,7 +172,8 @@ def student_comparison(run: Run) -> Figure:
     """Distilled vs scratch student: validation curves during training and test accuracy / fidelity."""
     logs = run.info["students"]
     metrics = run.metrics.set_index("model")
-    fig, (curve, bars) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig = Figure(figsize=(11, 3.6))
+    curve, bars = fig.subplots(1, 2)
     curve.plot(range(1, len(logs["distilled"]["val_scores"]) + 1), logs["distilled"]["val_scores"],
                label="distilled: val fidelity")
     curve.plot(range(1, len(logs["scratch"]["val_scores"]) + 1), logs["scratch"]["val_scores"],
@@ -191,6 +192,6 @@ def student_comparison(run: Run) -> Figure:
     bars.set_xticks(x, names)
     bars.set_ylim(max(0.0, min(metrics.loc[names, ["accuracy", "fidelity"]].min()) - 0.1), 1.02)
     bars.set_title("Test split", fontsize=10)
-    bars.legend(fontsize=8, loc="lower right")
+    bars.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a value
     fig.tight_layout()
     return fig

@@ -100,8 +100,9 @@ def _summary(run: Run) -> dict:
     surrogates = run.metrics[run.metrics.family == "surrogate"]
     distilled = surrogates[surrogates.role == "distilled"].sort_values(["fidelity", "complexity_score"],
                                                                        ascending=[False, True])
-    lines = {"teacher": f"The teacher ({teacher.kind}, {int(teacher.complexity_score):,} parameters) reaches "
-                        f"test accuracy {teacher.accuracy:.3f}."}
+    # a teacher given as a plain callable has no parameters to count
+    size = f"{int(teacher.complexity_score):,} parameters" if teacher.complexity_score else "parameters unknown"
+    lines = {"teacher": f"The teacher ({teacher.kind}, {size}) reaches test accuracy {teacher.accuracy:.3f}."}
     if len(distilled):
         best = distilled.iloc[0]
         hard = m.loc[f"{best.kind}:hard"] if f"{best.kind}:hard" in m.index else None
@@ -110,9 +111,10 @@ def _summary(run: Run) -> dict:
         lines["surrogate"] = (f"The most faithful surrogate is {best.model} ({best.complexity}): it agrees with the "
                               f"teacher on {best.fidelity:.3f} of test rows{comparison}.")
     student, scratch = m.loc["student"], m.loc["student_scratch"]
-    ratio = student.complexity_score / teacher.complexity_score
-    lines["student"] = (f"The distilled student ({int(student.complexity_score):,} parameters, {ratio:.1%} of the "
-                        f"teacher) agrees with the teacher on {student.fidelity:.3f} of test rows with accuracy "
+    share = f", {student.complexity_score / teacher.complexity_score:.1%} of the teacher" \
+        if teacher.complexity_score else ""
+    lines["student"] = (f"The distilled student ({int(student.complexity_score):,} parameters{share}) agrees with "
+                        f"the teacher on {student.fidelity:.3f} of test rows with accuracy "
                         f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
                         f"{scratch.fidelity:.3f}, accuracy {scratch.accuracy:.3f}.")
     return lines
