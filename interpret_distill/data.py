@@ -357,15 +357,14 @@ def raw_features(spec: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str], l
         ['basket', 'visits', 'channel=app', 'channel=store', 'channel=web']
     """
     table = _LOADERS[spec.source](spec)
-    try:
-        _check_table(table, spec)
-    except DataError as exc:
-        raise DataError(f"{spec.path or spec.name}: {exc}") from None
-    classes, y = np.unique(table.labels, return_inverse=True)
-    class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
-        str(c) for c in classes
-    ]
+    y, class_names = _checked_labels(table, spec)
     return table.X.astype(np.float32), y.astype(np.int64), list(table.feature_names), class_names
+
+
+def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[str]]:
+    """Validate the table, then encode its labels as indices into the sorted class names."""
+    y, class_names = _checked_labels(table, spec)
+    return y, class_names
 
 
 def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -397,14 +396,7 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
     if spec.max_rows is not None and len(table.labels) > spec.max_rows:
         keep = np.sort(np.random.default_rng(seed).choice(len(table.labels), size=spec.max_rows, replace=False))
         table.X, table.labels = table.X[keep], np.asarray(table.labels)[keep]
-    try:
-        _check_table(table, spec)
-    except DataError as exc:
-        raise DataError(f"{spec.path or spec.name}: {exc}") from None
-    classes, y = np.unique(table.labels, return_inverse=True)
-    class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
-        str(c) for c in classes
-    ]
+    y, class_names = _checked_labels(table, spec)
     index = np.arange(len(y))
     try:
         rest, test = train_test_split(index, test_size=spec.test_size, stratify=y, random_state=seed)
