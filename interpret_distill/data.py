@@ -363,7 +363,14 @@ def raw_features(spec: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str], l
 
 def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[str]]:
     """Validate the table, then encode its labels as indices into the sorted class names."""
-    y, class_names = _checked_labels(table, spec)
+    try:
+        _check_table(table, spec)
+    except DataError as exc:
+        raise DataError(f"{spec.path or spec.name}: {exc}") from None
+    classes, y = np.unique(table.labels, return_inverse=True)
+    class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
+        str(c) for c in classes
+    ]
     return y, class_names
 
 
