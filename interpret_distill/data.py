@@ -411,7 +411,7 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
     except ValueError as exc:
         raise DataError(
-            f"cannot make a stratified train/val/test split of {len(y)} rows and {len(classes)} classes "
+            f"cannot make a stratified train/val/test split of {len(y)} rows and {len(class_names)} classes "
             f"({first_line(exc)}); every split needs a row of each class: add rows or adjust data.test_size / "
             "data.val_size"
         ) from None
