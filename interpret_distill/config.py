@@ -161,7 +161,16 @@ class TransferConfig(_Strict):
     @model_validator(mode="after")
     def _known(self) -> "TransferConfig":
         _check_augmentation(self.augmentation, self.params)
+        if self.augmentation is None and (self.n_synthetic or self.params):
+            raise ValueError("transfer.n_synthetic and transfer.params need transfer.augmentation")
         return self
+
+    def recipes(self) -> list[TransferCandidate]:
+        """Every transfer set to try: ``augmentation`` (for all kinds, if set), then ``candidates``."""
+        if self.augmentation is None:
+            return list(self.candidates)
+        main = TransferCandidate(augmentation=self.augmentation, n_synthetic=self.n_synthetic, params=self.params)
+        return [main, *self.candidates]
 
 
 class StudentConfig(_Strict):

@@ -27,9 +27,9 @@ from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
 from .students import distill_student, train_scratch_student
 from .surrogates import build_surrogate
-from .sweep import select_by_validation, sweep_surrogates
+from .sweep import FitSet, select_by_validation, sweep_surrogates
 from .teachers import resolve_teacher
-from .transfer import build_transfer_set
+from .transfer import build_transfer_set, candidate_label
 
 VERSIONED_PACKAGES = ("interpret_distill", "torch", "scikit-learn", "captum", "numpy", "pandas", "skops", "matplotlib")
 TIMING_COLUMNS = ("latency_ms_per_1k", "fit_seconds")
@@ -91,24 +91,34 @@ def library_versions() -> dict[str, str]:
 
 
 def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, rng: np.random.Generator) -> dict:
-    """The training targets of each fitting regime: ``name -> (X_fit, y_fit)`` (train split only)."""
+    """The training data of each fitting regime: ``name -> FitSet or [FitSet, ...]`` (train split only).
+
+    ``soft+transfer`` holds one teacher-labelled transfer set per recipe of ``cfg.transfer.recipes()``
+    (each drawn with its own child of ``rng``, so adding a candidate leaves the others unchanged); the
+    sweep fits each on the kinds it names, and selection keeps the validation-best per kind.
+    """
     T = cfg.transfer.temperature
     teacher_train = predict_logits(teacher, dataset.X_train)
     # hard labels go in one-hot, so a class missing from the labels still gets its own output column
     one_hot = np.eye(dataset.n_classes)
     available = {
-        "ground_truth": lambda: (dataset.X_train, one_hot[dataset.y_train]),
-        "hard": lambda: (dataset.X_train, one_hot[teacher_train.argmax(1)]),
-        "soft": lambda: (dataset.X_train, softmax(teacher_train, T)),
+        "ground_truth": lambda: FitSet(dataset.X_train, one_hot[dataset.y_train]),
+        "hard": lambda: FitSet(dataset.X_train, one_hot[teacher_train.argmax(1)]),
+        "soft": lambda: FitSet(dataset.X_train, softmax(teacher_train, T)),
     }
-    if cfg.transfer.augmentation:
+    recipes = cfg.transfer.recipes()
+    if recipes:
         def transfer_regime():
-            ts = build_transfer_set(
-                lambda X: predict_logits(teacher, X), dataset.X_train, dataset.y_train,
-                method=cfg.transfer.augmentation, n_synthetic=cfg.transfer.n_synthetic, temperature=T, rng=rng,
-                **cfg.transfer.params,
-            )
-            return ts.X, ts.probs
+            sets = []
+            for recipe, child in zip(recipes, rng.spawn(len(recipes))):
+                ts = build_transfer_set(
+                    lambda X: predict_logits(teacher, X), dataset.X_train, dataset.y_train,
+                    method=recipe.augmentation, n_synthetic=recipe.n_synthetic, temperature=T, rng=child,
+                    **recipe.params,
+                )
+                label = candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params)
+                sets.append(FitSet(ts.X, ts.probs, label, tuple(recipe.kinds) if recipe.kinds else None))
+            return sets
         available["soft+transfer"] = transfer_regime
     return {name: available[name]() for name in cfg.regimes if name in available}
 
@@ -119,6 +129,10 @@ DISTILLED_REGIMES = ("soft", "soft+transfer")
 def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
                    teacher_val: np.ndarray, teacher_test: np.ndarray) -> tuple[list[FittedModel], pd.DataFrame]:
     """Sweep every surrogate kind over its grid and regimes; keep the validation-selected model of each.
+
+    In ``soft+transfer`` every transfer-set candidate of the config competes like a grid point, so the
+    transfer set (augmentation and size) is chosen on validation fidelity too; the winner's label is
+    recorded in the model's ``params["transfer"]`` and in the sweep's ``transfer`` column.
 
     Returns:
         The selected surrogates (the distilled one per kind is the best soft-label regime by validation
@@ -144,8 +158,11 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
             role = "distilled" if index in distilled.index else "alternative"
         else:
             role = "baseline"
+        params = json.loads(row.params_json)
+        if row.regime == "soft+transfer":
+            params["transfer"] = row.transfer  # which candidate transfer set won on validation
         models.append(FittedModel(f"{row.kind}:{row.regime}", "surrogate", row.kind, row.regime, role,
-                                  fitted[index], json.loads(row.params_json), row.fit_seconds))
+                                  fitted[index], params, row.fit_seconds))
     return models, sweep
 
 

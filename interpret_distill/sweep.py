@@ -6,7 +6,10 @@ for reporting the frontier, never for choosing a model.
 
 Regimes name what a surrogate is fitted on (all on training inputs): ``"ground_truth"`` (true labels),
 ``"hard"`` (teacher argmax), ``"soft"`` (teacher probabilities at temperature T) and
-``"soft+transfer"`` (a :class:`~interpret_distill.transfer.TransferSet`).
+``"soft+transfer"`` (a :class:`~interpret_distill.transfer.TransferSet`). A regime may carry several
+candidate fitting sets (:class:`FitSet`, e.g. transfer sets of different augmentations and sizes): each
+row of the sweep names its set in the ``transfer`` column, and selection within a regime compares all
+candidates × grid points on validation fidelity, so the transfer set is chosen like any hyper-parameter.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,12 +39,38 @@ DEFAULT_GRIDS: dict[str, list[dict]] = {
 }
 
 COLUMNS = [
-    "kind", "regime", "params", "params_json", "complexity_score",
+    "kind", "regime", "transfer", "params", "params_json", "complexity_score",
     "val_fidelity", "val_accuracy", "test_fidelity", "test_accuracy", "fit_seconds",
 ]
 
 # What each kind's complexity_score_ counts, for axis labels.
 COMPLEXITY_UNITS = {"tree": "leaves", "linear": "non-zero coefficients", "naive_bayes": "parameters"}
+
+
+@dataclass(frozen=True)
+class FitSet:
+    """One candidate set of fitting data for a regime.
+
+    Attributes:
+        X: ``(n, d)`` inputs.
+        y: ``(n,)`` labels or ``(n, k)`` probabilities.
+        label: names the set in the sweep's ``transfer`` column (e.g. ``"mixup(n=20000, alpha=1)"``).
+        kinds: surrogate kinds that are fitted on it (``None``: all), e.g. a 40,000-row set for trees only.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    label: str = "train"
+    kinds: tuple[str, ...] | None = None
+
+
+def _fit_sets(value) -> list[FitSet]:
+    """A regime's candidates: one ``(X, y)`` pair, one :class:`FitSet`, or a list of them."""
+    if isinstance(value, FitSet):
+        return [value]
+    if isinstance(value, tuple):
+        return [FitSet(*value)]
+    return [v if isinstance(v, FitSet) else FitSet(*v) for v in value]
 
 
 def _plain(value):
@@ -84,7 +114,8 @@ def _aligned_proba(model, X: np.ndarray, n_classes: int) -> np.ndarray:
     return full
 
 
-def _fit_one(kind: str, regime: str, params: dict, full: dict, X_fit, y_fit, evaluation) -> tuple[dict, object]:
+def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_fit, y_fit,
+             evaluation) -> tuple[dict, object]:
     """Fit one surrogate and score it on validation and test (runs in a joblib worker)."""
     model = build_surrogate(kind, **full)
     start = time.perf_counter()
@@ -95,6 +126,7 @@ def _fit_one(kind: str, regime: str, params: dict, full: dict, X_fit, y_fit, eva
     row = {
         "kind": kind,
         "regime": regime,
+        "transfer": transfer,
         "params": format_params(params),
         "params_json": json.dumps(full),
         "complexity_score": float(model.complexity_score_),
@@ -109,7 +141,7 @@ def _fit_one(kind: str, regime: str, params: dict, full: dict, X_fit, y_fit, eva
 
 def sweep_surrogates(
     kinds_grids: dict[str, list[dict]],
-    regimes: dict[str, tuple[np.ndarray, np.ndarray]],
+    regimes: dict[str, tuple[np.ndarray, np.ndarray] | FitSet | list[FitSet]],
     X_val: np.ndarray,
     teacher_val_probs: np.ndarray,
     y_val: np.ndarray,
@@ -122,15 +154,17 @@ def sweep_surrogates(
     seed: int = 0,
     return_models: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, list]:
-    """Fit every kind × regime × grid point and score fidelity and accuracy on validation and test.
+    """Fit every kind × regime × candidate set × grid point; score fidelity and accuracy on validation and test.
 
     Fits run in parallel with joblib; every fit gets ``random_state=seed`` (for kinds that have one
     and whose grid does not set it), so the numbers do not depend on ``n_jobs``. Rows come in the
-    order kind, regime, grid point.
+    order kind, regime, candidate set, grid point.
 
     Args:
         kinds_grids: surrogate kind -> list of hyper-parameter dicts (e.g. :data:`DEFAULT_GRIDS`).
-        regimes: regime name -> ``(X_fit, y_fit)``; ``y_fit`` is 1-D labels or ``(n, k)`` probabilities.
+        regimes: regime name -> ``(X_fit, y_fit)`` (``y_fit`` is 1-D labels or ``(n, k)`` probabilities),
+            or a :class:`FitSet` or list of them (candidates, each named in the ``transfer`` column and
+            fitted only for its ``kinds``).
         X_val: validation inputs.
         teacher_val_probs: teacher probabilities on ``X_val`` (fidelity = top-1 agreement with them).
         y_val: validation labels.
@@ -158,10 +192,13 @@ def sweep_surrogates(
         [['max_depth=1', 2.0], ['max_depth=3', 8.0]]
     """
     evaluation = {"val": (X_val, teacher_val_probs, y_val), "test": (X_test, teacher_test_probs, y_test)}
+    candidates = {regime: _fit_sets(value) for regime, value in regimes.items()}
     tasks = [
-        delayed(_fit_one)(kind, regime, params, _full_params(kind, params, seed), X_fit, y_fit, evaluation)
+        delayed(_fit_one)(kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation)
         for kind, grid in kinds_grids.items()
-        for regime, (X_fit, y_fit) in regimes.items()
+        for regime, sets in candidates.items()
+        for fs in sets
+        if fs.kinds is None or kind in fs.kinds
         for params in grid
     ]
     # return_as="generator" yields in submission order, so the progress bar ticks without reordering rows.
@@ -207,8 +244,9 @@ def pareto_front(complexity, fidelity) -> np.ndarray:
 def select_by_validation(df: pd.DataFrame, budget: dict[str, float] | None = None) -> pd.DataFrame:
     """Per (kind, regime), the row with the best validation fidelity (ties: lower complexity, then first).
 
-    Only ``kind``, ``regime``, ``complexity_score`` and ``val_fidelity`` are read, so test results
-    cannot influence the choice.
+    The candidates of a regime (its transfer sets, ``transfer`` column) compete like grid points, so this
+    also chooses the transfer set. Only ``kind``, ``regime``, ``complexity_score`` and ``val_fidelity``
+    are read, so test results cannot influence the choice.
 
     Args:
         df: a :func:`sweep_surrogates` table.

@@ -13,6 +13,7 @@ from interpret_distill.surrogates import build_surrogate
 from interpret_distill.sweep import (
     COLUMNS,
     DEFAULT_GRIDS,
+    FitSet,
     format_params,
     frontier_plot,
     pareto_front,
@@ -68,6 +69,7 @@ def test_sweep_table_layout(sweeps):
     assert all(n == len(GRIDS[kind]) for (kind, _), n in sizes.items())
     assert df[df.kind == "tree"].params.tolist()[:3] == ["max_depth=1", "max_depth=3", "max_leaf_nodes=6"]
     assert df.regime.unique().tolist() == ["ground_truth", "hard", "soft", "soft+transfer"]
+    assert (df.transfer == "train").all()  # plain (X, y) regimes carry the default label
     for col in ("val_fidelity", "val_accuracy", "test_fidelity", "test_accuracy"):
         assert df[col].between(0, 1).all()
     assert (df.fit_seconds >= 0).all()
@@ -229,3 +231,56 @@ def test_fidelity_aligned_when_a_class_is_missing_from_labels():
     df = sweep_surrogates({"tree": [{"max_depth": 1}]}, {"hard": (X, hard)}, X, teacher, hard, X, teacher, hard,
                           progress=False)
     assert df.val_fidelity.item() == 1.0 and df.test_accuracy.item() == 1.0
+
+
+def test_transfer_candidates_are_swept_labelled_and_restricted_to_their_kinds(problem):
+    regimes, split = problem
+    X, P = regimes["soft+transfer"]
+    candidates = {
+        "soft": regimes["soft"],
+        "soft+transfer": [FitSet(X, P, "mixup(n=120)"), FitSet(X[:200], P[:200], "small", kinds=("tree",))],
+    }
+    df = sweep_surrogates(GRIDS, candidates, **split, progress=False)
+    counts = df.groupby(["kind", "regime", "transfer"], sort=False).size().to_dict()
+    assert counts == {
+        ("tree", "soft", "train"): 3, ("tree", "soft+transfer", "mixup(n=120)"): 3,
+        ("tree", "soft+transfer", "small"): 3,
+        ("linear", "soft", "train"): 2, ("linear", "soft+transfer", "mixup(n=120)"): 2,
+        ("naive_bayes", "soft", "train"): 2, ("naive_bayes", "soft+transfer", "mixup(n=120)"): 2,
+    }
+    # a single FitSet works like a one-element list
+    one = sweep_surrogates({"tree": [{"max_depth": 2}]}, {"soft+transfer": FitSet(X, P, "only")}, **split,
+                           progress=False)
+    assert one.transfer.tolist() == ["only"]
+
+
+def test_selection_chooses_the_transfer_set_on_validation_not_test():
+    # Two candidate transfer sets for one (kind, regime): "big" is better on validation, "small" on test.
+    df = pd.DataFrame({
+        "kind": ["tree"] * 4, "regime": ["soft+transfer"] * 4,
+        "transfer": ["small", "small", "big", "big"], "params": ["max_depth=2", "max_depth=4"] * 2,
+        "complexity_score": [4, 16, 4, 16],
+        "val_fidelity": [0.80, 0.85, 0.82, 0.90],
+        "test_fidelity": [0.95, 0.99, 0.70, 0.75],
+    })
+    chosen = select_by_validation(df)
+    assert chosen[["transfer", "params"]].values.tolist() == [["big", "max_depth=4"]]
+    # and the test column has no say: swapping it changes nothing
+    swapped = df.assign(test_fidelity=df.test_fidelity[::-1].to_numpy())
+    assert select_by_validation(swapped).index.tolist() == chosen.index.tolist()
+    # under a budget of 4 leaves the validation-best 4-leaf tree wins, whichever set it came from
+    assert select_by_validation(df, budget={"tree": 4}).transfer.tolist() == ["big"]
+
+
+def test_pareto_front_over_transfer_candidates():
+    # The frontier of a regime spans all its candidate sets: hand-made points from two sets.
+    complexity = [2, 4, 8, 16, 2, 4, 8, 16]
+    fidelity = [0.60, 0.70, 0.80, 0.85,   # set A
+                0.55, 0.75, 0.78, 0.90]   # set B
+    # A@2 (0.60); B@4 (0.75) beats A@4; A@8 (0.80) beats B@8; B@16 (0.90) beats A@16.
+    assert pareto_front(complexity, fidelity).tolist() == [True, False, True, False, False, True, False, True]
+    df = pd.DataFrame({"kind": "tree", "regime": "soft+transfer", "complexity_score": complexity,
+                       "test_fidelity": fidelity, "transfer": ["A"] * 4 + ["B"] * 4})
+    line = frontier_plot(df).axes[0].lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), [2, 4, 8, 16])
+    np.testing.assert_array_equal(line.get_ydata(), [0.60, 0.75, 0.80, 0.90])

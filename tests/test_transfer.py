@@ -11,6 +11,9 @@ from interpret_distill.transfer import (
     TransferSet,
     augment,
     build_transfer_set,
+    candidate_label,
+    check_augmentation,
+    kde,
     mixup_torch,
     neighbours,
     soft_labels,
@@ -110,7 +113,7 @@ def test_neighbours_lone_class_and_unlabelled(train):
 
 def test_unknown_augmentation_and_parameter(train):
     X, y = train
-    with pytest.raises(ValueError, match="allowed: mixup, neighbours, noise"):
+    with pytest.raises(ValueError, match="allowed: kde, mixup, neighbours, noise"):
         augment("cutmix", X, y, 5, np.random.default_rng(0))
     with pytest.raises(TypeError):
         augment("noise", X, y, 5, np.random.default_rng(0), sigma=1.0)
@@ -191,3 +194,104 @@ def test_mixup_torch_is_convex_and_seeded():
     offset = a - x[:, :1]
     torch.testing.assert_close(offset, offset[:, :1].expand_as(offset) + torch.arange(4.0))
     assert (a >= x.min()).all() and (a <= x.max()).all()
+
+
+def test_kde_noise_follows_the_data_covariance():
+    # Training rows on the line x1 = 2 x0 (a singular covariance): KDE samples stay on that line, while
+    # independent per-feature noise would leave it.
+    t = np.linspace(-1, 1, 40)
+    X = np.stack([t, 2 * t], axis=1).astype(np.float32)
+    out = kde(X, None, 500, np.random.default_rng(0), bandwidth=0.5)
+    np.testing.assert_allclose(out[:, 1], 2 * out[:, 0], atol=1e-5)
+    assert out[:, 0].std() > 0.1  # it does move along the line
+    # bandwidth 0: copies of training rows; a single row has no covariance and is copied too
+    copies = kde(X, None, 30, np.random.default_rng(1), bandwidth=0.0)
+    assert all(any(np.array_equal(c, x) for x in X) for c in copies)
+    np.testing.assert_array_equal(kde(X[:1], None, 3, np.random.default_rng(0)), np.repeat(X[:1], 3, axis=0))
+    with pytest.raises(ValueError, match="bandwidth"):
+        kde(X, None, 3, np.random.default_rng(0), bandwidth=-1.0)
+
+
+def test_kde_spread_scales_with_bandwidth(train):
+    X, y = train
+    samples = [augment("kde", X[:, :3], y, 4000, np.random.default_rng(0), bandwidth=b) for b in (0.1, 0.4)]
+    spreads = [a.std(axis=0).mean() for a in samples]
+    # the anchors alone have the data's spread; more bandwidth adds more noise on top
+    assert spreads[0] < spreads[1]
+
+
+def test_check_augmentation_names_and_parameters():
+    check_augmentation("kde", {"bandwidth": 0.3})
+    check_augmentation("neighbours", {"k": 5})
+    with pytest.raises(ValueError, match="unknown augmentation 'cutmix'; allowed: kde, mixup, neighbours, noise"):
+        check_augmentation("cutmix")
+    with pytest.raises(ValueError, match="has no parameter.*sigma; allowed: scale"):
+        check_augmentation("noise", {"sigma": 1.0})
+
+
+def test_candidate_label():
+    assert candidate_label("mixup", 4000, {"alpha": 0.4, "noise": 0.05}) == "mixup(n=4000, alpha=0.4, noise=0.05)"
+    assert candidate_label("neighbours", 500) == "neighbours(n=500)"
+    assert candidate_label(None) == "train only"
+
+
+def test_transfer_candidates_in_config():
+    from interpret_distill.config import TransferConfig, parse_config
+    from interpret_distill.errors import ConfigError
+
+    cfg = TransferConfig(augmentation="mixup", n_synthetic=10, params={"alpha": 0.4},
+                         candidates=[{"augmentation": "kde", "n_synthetic": 50, "kinds": ["tree"]}])
+    recipes = cfg.recipes()
+    assert [(r.augmentation, r.n_synthetic, r.kinds) for r in recipes] == [("mixup", 10, None), ("kde", 50, ["tree"])]
+    assert TransferConfig().recipes() == []
+    only = TransferConfig(candidates=[{"augmentation": "noise", "n_synthetic": 5}])
+    assert [r.augmentation for r in only.recipes()] == ["noise"]
+    base = {"name": "x", "data": {"name": "iris"}}
+    for transfer, message in [
+        ({"candidates": [{"augmentation": "cutmix", "n_synthetic": 5}]}, "unknown augmentation 'cutmix'"),
+        ({"candidates": [{"augmentation": "kde", "n_synthetic": 5, "params": {"scale": 1.0}}]}, "no parameter"),
+        ({"candidates": [{"augmentation": "kde", "n_synthetic": 5, "kinds": ["forest"]}]}, "kinds"),
+        ({"augmentation": "mixup", "params": {"k": 3.0}}, "no parameter"),
+        ({"n_synthetic": 100}, "need transfer.augmentation"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_config({**base, "transfer": transfer})
+
+
+def test_surrogate_regimes_build_each_candidate_from_train_only():
+    """The pipeline's regimes: one teacher-labelled set per recipe, with its kinds, drawn from train rows only."""
+    from interpret_distill.config import parse_config
+    from interpret_distill.data import load_dataset
+    from interpret_distill.experiment import _surrogate_regimes
+
+    cfg = parse_config({
+        "name": "x", "data": {"name": "iris"},
+        "transfer": {"augmentation": "mixup", "n_synthetic": 30, "temperature": 2.0,
+                     "candidates": [{"augmentation": "kde", "n_synthetic": 70, "params": {"bandwidth": 0.3},
+                                     "kinds": ["tree"]}]},
+    })
+    dataset = load_dataset(cfg.data, 0)
+    # Held-out rows far outside the training box: a leak would put synthetic rows out there.
+    dataset.X_val = dataset.X_val + 100.0
+    dataset.X_test = dataset.X_test - 100.0
+    torch.manual_seed(0)
+    teacher = torch.nn.Linear(dataset.n_features, dataset.n_classes)
+    regimes = _surrogate_regimes(cfg, dataset, teacher, np.random.default_rng(0))
+    assert list(regimes) == ["ground_truth", "hard", "soft", "soft+transfer"]
+    sets = regimes["soft+transfer"]
+    assert [s.label for s in sets] == ["mixup(n=30)", "kde(n=70, bandwidth=0.3)"]
+    assert [s.kinds for s in sets] == [None, ("tree",)]
+    n = len(dataset.X_train)
+    lo, hi = dataset.X_train.min(axis=0), dataset.X_train.max(axis=0)
+    for fit_set, extra in zip(sets, (30, 70)):
+        assert fit_set.X.shape == (n + extra, dataset.n_features) and fit_set.y.shape == (n + extra, 3)
+        np.testing.assert_array_equal(fit_set.X[:n], dataset.X_train)
+        assert (fit_set.X >= lo).all() and (fit_set.X <= hi).all()
+        with torch.no_grad():
+            expected = soft_labels(teacher(torch.as_tensor(fit_set.X)).numpy(), 2.0)
+        np.testing.assert_allclose(fit_set.y, expected, rtol=1e-5)
+    # each candidate has its own random stream: adding one leaves the others' rows unchanged
+    alone = parse_config({"name": "x", "data": {"name": "iris"},
+                          "transfer": {"augmentation": "mixup", "n_synthetic": 30, "temperature": 2.0}})
+    again = _surrogate_regimes(alone, dataset, teacher, np.random.default_rng(0))["soft+transfer"]
+    np.testing.assert_array_equal(again[0].X, sets[0].X)

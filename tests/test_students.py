@@ -1,0 +1,215 @@
+"""The compact student: the distillation step (function matching on hand-computed cases), early stopping, threads."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import interpret_distill.students as students
+from interpret_distill.config import StudentConfig, parse_config
+from interpret_distill.data import load_dataset
+from interpret_distill.errors import ConfigError
+from interpret_distill.students import (
+    accuracy_nll_score_fn,
+    build_student,
+    distill_student,
+    distillation_step,
+    fidelity_score_fn,
+    torch_threads,
+    train_scratch_student,
+)
+
+
+def linear(weight, bias=(0.0, 0.0)) -> nn.Linear:
+    layer = nn.Linear(2, 2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        layer.bias.copy_(torch.tensor(bias))
+    return layer
+
+
+class Recorder(nn.Module):
+    """Wraps a module and keeps every input it is called on."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner, self.inputs = inner, []
+
+    def forward(self, x):
+        self.inputs.append(x.detach().clone())
+        return self.inner(x)
+
+
+X = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+Y = torch.tensor([1, 1])
+# The tiny teacher: logits (2 x0, 0). On X: [2, 0] and [0, 0]; on the mixed rows (0.5, 0.5): [1, 0].
+TEACHER_W = [[2.0, 0.0], [0.0, 0.0]]
+
+
+def half_mix(x, generator, alpha=1.0):
+    """A deterministic stand-in for mixup_torch: each row mixed half-half with its mirror row."""
+    half_mix.alphas.append(alpha)
+    return 0.5 * (x + x.flip(0))
+
+
+half_mix.alphas = []
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def kl_to_uniform(z):
+    """KL(softmax([z, 0]) ‖ (1/2, 1/2)) by hand."""
+    p = sigmoid(z)
+    return p * math.log(2 * p) + (1 - p) * math.log(2 * (1 - p))
+
+
+@pytest.fixture
+def stub_mixup(monkeypatch):
+    half_mix.alphas.clear()
+    monkeypatch.setattr(students, "mixup_torch", half_mix)
+
+
+def step(cfg: StudentConfig, student: nn.Module, teacher: nn.Module) -> float:
+    loss = distillation_step(teacher, cfg)(student, X, Y, torch.Generator().manual_seed(0))
+    assert loss.ndim == 0
+    return loss.item()
+
+
+def test_function_matching_queries_the_teacher_on_the_mixed_inputs(stub_mixup):
+    teacher = Recorder(linear(TEACHER_W))
+    student = linear([[0.0, 0.0], [0.0, 0.0]])  # uniform predictions
+    fm = StudentConfig(loss="kd", loss_params={"temperature": 1.0, "alpha": 1.0}, function_matching=True,
+                       mixup_alpha=0.3)
+    # teacher on the mixed rows: softmax([1, 0]) on both; student uniform -> KL(p ‖ u) per row
+    assert step(fm, student, teacher) == pytest.approx(kl_to_uniform(1.0), rel=1e-6)
+    torch.testing.assert_close(teacher.inputs[-1], torch.full((2, 2), 0.5))
+    assert half_mix.alphas == [0.3]
+    # T = 2: T² KL(softmax([1/2, 0]) ‖ u)
+    fm_t2 = fm.model_copy(update={"loss_params": {"temperature": 2.0, "alpha": 1.0}})
+    assert step(fm_t2, student, teacher) == pytest.approx(4 * kl_to_uniform(0.5), rel=1e-6)
+    # without function matching the teacher sees the batch itself: rows [2, 0] and [0, 0]
+    plain = fm.model_copy(update={"function_matching": False})
+    assert step(plain, student, teacher) == pytest.approx((kl_to_uniform(2.0) + 0.0) / 2, rel=1e-6)
+    torch.testing.assert_close(teacher.inputs[-1], X)
+
+
+def test_function_matching_label_term_uses_the_teachers_argmax_on_mixed_inputs(stub_mixup):
+    teacher = linear(TEACHER_W)
+    student = linear([[0.0, 0.0], [0.0, 0.0]], bias=(1.0, 0.0))  # logits [1, 0] everywhere
+    cfg = StudentConfig(loss="kd", loss_params={"temperature": 1.0, "alpha": 0.5}, function_matching=True)
+    # Mixed rows: teacher [1, 0] = student, so the KL term is 0; the label is the teacher's argmax (0),
+    # not the ground truth y = 1: CE = log(1 + e^-1).
+    assert step(cfg, student, teacher) == pytest.approx(0.5 * math.log(1 + math.exp(-1)), rel=1e-6)
+    # Without function matching the label term uses y = 1: CE = log(1 + e); KL rows: KL(σ[2,0] ‖ σ[1,0]) and
+    # KL(u ‖ σ[1,0]).
+    plain = cfg.model_copy(update={"function_matching": False})
+    p, q = sigmoid(2.0), sigmoid(1.0)
+    kl_a = p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+    kl_b = 0.5 * math.log(0.5 / q) + 0.5 * math.log(0.5 / (1 - q))
+    expected = 0.5 * (kl_a + kl_b) / 2 + 0.5 * math.log(1 + math.e)
+    assert step(plain, student, teacher) == pytest.approx(expected, rel=1e-6)
+
+
+def test_function_matching_dkd_uses_teacher_argmax_as_target(stub_mixup):
+    teacher = linear(TEACHER_W)
+    student = linear([[0.0, 0.0], [0.0, 0.0]])
+    cfg = StudentConfig(loss="dkd", loss_params={"temperature": 1.0, "alpha": 1.0, "beta": 8.0, "ce_weight": 0.0},
+                        function_matching=True)
+    # Two classes: the non-target distribution is a single class (NCKD = 0); TCKD = KL(σ[1,0] ‖ u).
+    assert step(cfg, student, teacher) == pytest.approx(kl_to_uniform(1.0), rel=1e-6)
+
+
+def test_real_mixup_step_feeds_teacher_and_student_the_same_mixed_batch():
+    teacher, student = Recorder(linear(TEACHER_W)), Recorder(linear([[0.1, 0.2], [0.3, -0.1]]))
+    xb = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    cfg = StudentConfig(loss_params={"temperature": 1.0, "alpha": 1.0}, function_matching=True)
+    distillation_step(teacher, cfg)(student, xb, torch.zeros(4, dtype=torch.long), torch.Generator().manual_seed(3))
+    mixed = teacher.inputs[-1]
+    torch.testing.assert_close(student.inputs[-1], mixed)
+    assert not torch.equal(mixed, xb)
+    assert (mixed >= 0).all() and (mixed <= 1).all()  # convex combinations of the batch rows
+
+
+def test_fidelity_score_breaks_ties_by_kl_without_overturning_agreement():
+    Xv = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)
+    teacher_logits = np.array([[3.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
+    labels = teacher_logits.argmax(1)
+    close = linear([[3.0, 0.0], [0.0, 3.0]])      # same labels, near-identical probabilities
+    far = linear([[0.1, 0.0], [0.0, 0.1]], bias=(0.01, 0.0))  # same labels, almost uniform
+    plain = fidelity_score_fn(Xv, labels)
+    assert plain(close) == plain(far) == 1.0
+    score = fidelity_score_fn(Xv, labels, teacher_logits)
+    assert 1.0 - 0.5 / 3 < score(far) < score(close) <= 1.0
+    wrong = linear([[0.0, 3.0], [3.0, 0.0]])        # disagrees on the first two rows
+    assert score(wrong) < score(far) - 0.5 / 3
+
+
+def test_accuracy_score_breaks_ties_by_nll():
+    Xv = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    y = np.array([0, 1])
+    sure, unsure = linear([[5.0, 0.0], [0.0, 5.0]]), linear([[0.1, 0.0], [0.0, 0.1]])
+    score = accuracy_nll_score_fn(Xv, y)
+    assert 1.0 - 0.25 < score(unsure) < score(sure) <= 1.0
+
+
+def test_torch_threads_restores_the_setting():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with torch_threads(1):
+            raise RuntimeError
+    assert torch.get_num_threads() == before
+    with torch_threads(0):
+        assert torch.get_num_threads() == before
+
+
+@pytest.fixture(scope="module")
+def iris():
+    cfg = parse_config({"name": "s", "data": {"name": "iris", "val_size": 0.2}})
+    dataset = load_dataset(cfg.data, 0)
+    torch.manual_seed(0)
+    teacher = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)).eval()
+    return dataset, teacher
+
+
+@pytest.mark.parametrize("fm", [False, True])
+def test_distill_student_keeps_its_best_validation_epoch(iris, fm):
+    dataset, teacher = iris
+    cfg = StudentConfig(hidden=[4], epochs=6, patience=6, batch_size=16, function_matching=fm,
+                        loss_params={"temperature": 2.0, "alpha": 0.8})
+    before = torch.get_num_threads()
+    student, log = distill_student(dataset, teacher, cfg, seed=1, progress=False)
+    assert torch.get_num_threads() == before and not student.training
+    assert log.epochs_run == 6 and log.best_score == max(log.val_scores)
+    teacher_val = students.predict_logits(teacher, dataset.X_val)
+    assert log.best_score == pytest.approx(
+        fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)(student))
+    again, _ = distill_student(dataset, teacher, cfg, seed=1, progress=False)
+    for a, b in zip(student.parameters(), again.parameters()):
+        torch.testing.assert_close(a, b)  # seeded: same student twice
+
+
+def test_scratch_and_distilled_students_start_identical(iris):
+    dataset, _ = iris
+    cfg = StudentConfig(hidden=[4])
+    a, b = build_student(cfg, dataset, 5), build_student(cfg, dataset, 5)
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q)
+    student, log = train_scratch_student(dataset, cfg.model_copy(update={"epochs": 3}), seed=5, progress=False)
+    assert log.epochs_run == 3 and not student.training
+
+
+def test_student_config_checks_the_loss_before_training():
+    base = {"name": "x", "data": {"name": "iris"}}
+    with pytest.raises(ConfigError, match="unknown loss 'hinton'"):
+        parse_config({**base, "student": {"loss": "hinton"}})
+    with pytest.raises(ConfigError, match="no parameter"):
+        parse_config({**base, "student": {"loss": "kd", "loss_params": {"beta": 8.0}}})
+    cfg = parse_config({**base, "student": {"loss": "dkd", "loss_params": {"beta": 4.0}, "function_matching": True}})
+    assert cfg.student.num_threads == 1 and cfg.student.mixup_alpha == 1.0
