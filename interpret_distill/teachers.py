@@ -23,7 +23,7 @@ from .config import TeacherConfig
 from .data import Dataset
 from .errors import ModelFileError, TeacherError, first_line
 from .models import build_network, count_parameters, predict_logits
-from .training import train_network
+from .training import negative_nll_score_fn, train_network
 
 
 def cache_dir() -> Path:
@@ -36,23 +36,23 @@ def _architecture_sizes(cfg: TeacherConfig) -> dict:
     return {"hidden": cfg.hidden, "channels": cfg.channels, "dropout": cfg.dropout}
 
 
+# Bumped when training itself changes (e.g. how early stopping scores epochs), so stale cached teachers retrain.
+TRAINER_VERSION = 3
+
+
 def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
     """Hash of everything that determines the trained teacher: data, settings, seed, torch version."""
     payload = json.dumps(
-        {"data": dataset.fingerprint(), "teacher": cfg.model_dump(), "seed": seed, "torch": torch.__version__},
+        {"data": dataset.fingerprint(), "teacher": cfg.model_dump(), "seed": seed, "torch": torch.__version__,
+         "trainer": TRAINER_VERSION},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def accuracy_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module], float]:
-    """A validation score: accuracy of a module on ``(X, y)``."""
-    return lambda module: float((predict_logits(module, X).argmax(1) == y).mean())
-
-
 def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_cache: bool = True,
                   progress: bool = True) -> tuple[nn.Module, dict]:
-    """Train the teacher with early stopping on validation accuracy, reusing a cached one when possible.
+    """Train the teacher with early stopping on validation log-likelihood, reusing a cached one when possible.
 
     Args:
         dataset: the splits; only train and validation are used.
@@ -88,7 +88,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         log = train_network(
-            module, dataset.X_train, dataset.y_train, step_loss, accuracy_score_fn(dataset.X_val, dataset.y_val),
+            module, dataset.X_train, dataset.y_train, step_loss, negative_nll_score_fn(dataset.X_val, dataset.y_val),
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
             patience=cfg.patience, seed=seed, progress=progress, desc="teacher",
         )
