@@ -39,8 +39,6 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["fmt"] = lambda value, spec: "" if value is None or (isinstance(value, float) and np.isnan(value)) \
-        else (spec.format(value) if spec else value)
     return env
 
 
