@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
 
+from .models import softmax
+
 Augmentation = Callable[..., np.ndarray]
 
 
@@ -39,10 +41,7 @@ def soft_labels(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)  # exp never overflows; the row max becomes exp(0) = 1
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(logits, temperature)
 
 
 def _finish(X: np.ndarray, X_new: np.ndarray) -> np.ndarray:
