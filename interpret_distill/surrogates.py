@@ -4,8 +4,8 @@ Every surrogate accepts as ``y`` either 1-D class labels or a 2-D ``(n, k)`` mat
 of class probabilities (the teacher's softmax outputs) and, in the second case,
 learns from the full probability vectors rather than their argmax:
 
-- :class:`TreeSurrogate`: a multi-output regression tree on the probabilities,
-  whose leaves hold mean teacher probabilities;
+- :class:`TreeSurrogate`: a decision tree split on the probabilities (squared
+  error or soft cross-entropy), whose leaves hold mean teacher probabilities;
 - :class:`LinearSurrogate`: multinomial logistic regression minimising the soft
   cross-entropy;
 - :class:`NaiveBayesSurrogate`: Gaussian naive Bayes with soft class memberships.
@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
-from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -45,6 +45,8 @@ __all__ = [
 _FLOOR = 1e-6
 # Tolerance on the row sums of a probability matrix passed as y.
 _ROW_SUM_ATOL = 1e-3
+# Class masses at or below this are left out of the entropy tree's row repetition.
+_ENTROPY_MIN_MASS = 1e-3
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -233,22 +235,40 @@ class _SurrogateBase(ClassifierMixin, BaseEstimator):
 class TreeSurrogate(_SurrogateBase):
     """Decision-tree surrogate whose leaves hold mean teacher probabilities.
 
-    A multi-output ``DecisionTreeRegressor`` is fitted on the ``(n, k)`` probability
-    matrix (1-D labels are one-hot encoded first; squared error on one-hot targets
-    is the Gini criterion). ``predict_proba`` returns the leaf's mean probability
-    vector, clipped at 0 and renormalised.
+    Two split criteria, both on the full ``(n, k)`` probability matrix (1-D labels are
+    one-hot encoded first):
+
+    - ``"squared_error"``: a multi-output ``DecisionTreeRegressor`` on the
+      probabilities (on one-hot targets this is the Gini criterion);
+    - ``"entropy"``: the soft cross-entropy. Each row is repeated once per class
+      it gives mass to, weighted by that mass, and a ``DecisionTreeClassifier``
+      with the entropy criterion is grown on the repeated rows; its split scores
+      are then exactly the cross-entropy of the teacher's probabilities. Masses
+      at or below 1e-3 are left out of the repetition (they barely move a split
+      score but would multiply the rows by ``k``). On digits, teacher-labelled
+      transfer sets and depth 8 this gains about two points of fidelity over
+      squared error (``benchmarks/results.md``).
+
+    Either way, every node stores the mean teacher probability vector of the
+    training rows that reach it (``node_proba_``); ``predict_proba`` returns the
+    leaf's vector, clipped at 0 and renormalised.
 
     Args:
         max_depth: Maximum depth of the tree (``None``: unlimited).
         max_leaf_nodes: Maximum number of leaves, grown best-first (``None``: no cap).
-        min_samples_leaf: Minimum number of (non-zero-weight) samples per leaf.
+        min_samples_leaf: Minimum number of (non-zero-weight) samples per leaf; with
+            ``"entropy"`` it counts (row, class) pairs of the repetition.
+        criterion: ``"squared_error"`` or ``"entropy"``.
         random_state: Seed for the tie-breaking feature permutation.
 
     Attributes:
         classes_: Sorted labels (1-D ``y``) or ``np.arange(k)`` (2-D ``y``).
         n_features_in_: Number of features seen in ``fit``.
-        estimator_: The fitted ``DecisionTreeRegressor`` (targets are columns of
-            ``classes_``).
+        estimator_: The fitted scikit-learn tree (``DecisionTreeRegressor`` or, with
+            ``"entropy"``, ``DecisionTreeClassifier``); its structure is the surrogate's.
+        node_proba_: ``(n_nodes, k)`` mean training probability per node (leaves:
+            the prediction before clipping; root: ``bias_``).
+        node_weight_: ``(n_nodes,)`` total training weight per node (rows, unweighted).
         bias_: ``(k,)`` mean training probability at the root (Saabas bias).
         absent_classes_: ``(k,)`` bool, classes with no training mass (they get
             probability 1e-6 before renormalisation).
@@ -264,33 +284,43 @@ class TreeSurrogate(_SurrogateBase):
         [[0.85, 0.15]]
         >>> tree.complexity_
         {'depth': 1, 'leaves': 2, 'nodes': 3}
+        >>> TreeSurrogate(max_depth=1, criterion="entropy").fit(X, P).predict_proba(X[:1]).round(2).tolist()
+        [[0.85, 0.15]]
     """
 
     _kind = "tree"
 
     def __init__(self, max_depth=None, max_leaf_nodes=None, min_samples_leaf=1,
-                 random_state=None):
+                 criterion="squared_error", random_state=None):
         self.max_depth = max_depth
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
+        self.criterion = criterion
         self.random_state = random_state
 
     def _fit_soft(self, X, proba, sw):
-        # Hyper-parameters are validated by the regressor itself.
-        self.estimator_ = DecisionTreeRegressor(
-            criterion="squared_error",
-            max_depth=self.max_depth,
-            max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf,
-            random_state=self.random_state,
-        ).fit(X, proba, sample_weight=sw)
+        # Hyper-parameters other than the criterion are validated by the scikit-learn tree itself.
+        shared = dict(max_depth=self.max_depth, max_leaf_nodes=self.max_leaf_nodes,
+                      min_samples_leaf=self.min_samples_leaf, random_state=self.random_state)
+        if self.criterion == "squared_error":
+            self.estimator_ = DecisionTreeRegressor(criterion="squared_error", **shared).fit(
+                X, proba, sample_weight=sw)
+        elif self.criterion == "entropy":
+            rows, labels = np.nonzero(proba > _ENTROPY_MIN_MASS)
+            self.estimator_ = DecisionTreeClassifier(criterion="entropy", **shared).fit(
+                X[rows], labels, sample_weight=proba[rows, labels] * sw[rows])
+        else:
+            raise ValueError(f"criterion must be 'squared_error' or 'entropy'; got {self.criterion!r}.")
+        # Node means over the original rows (not the repetition), identical in meaning for both criteria.
+        path = self.estimator_.decision_path(X).T.tocsr()  # (n_nodes, n) indicator
+        self.node_weight_ = np.asarray(path @ sw, dtype=np.float64)
+        self.node_proba_ = (path @ (proba * sw[:, None])) / self.node_weight_[:, None]
         self.absent_classes_ = (proba * sw[:, None]).sum(axis=0) == 0
-        tree = self.estimator_.tree_
-        self.bias_ = tree.value[0, :, 0].copy()
+        self.bias_ = self.node_proba_[0].copy()
         self.complexity_ = {
             "depth": int(self.estimator_.get_depth()),
             "leaves": int(self.estimator_.get_n_leaves()),
-            "nodes": int(tree.node_count),
+            "nodes": int(self.estimator_.tree_.node_count),
         }
         self.complexity_score_ = self.complexity_["leaves"]
 
@@ -298,8 +328,7 @@ class TreeSurrogate(_SurrogateBase):
         return _floor_absent(np.clip(raw, 0.0, None), self.absent_classes_)
 
     def _predict_proba(self, X):
-        raw = self.estimator_.predict(X).reshape(X.shape[0], -1)
-        return self._normalise(raw)
+        return self._normalise(self.node_proba_[self.estimator_.apply(X)])
 
     def decision_path_contributions(self, X):
         """Per-feature contributions to each prediction (Saabas decomposition).
@@ -308,7 +337,7 @@ class TreeSurrogate(_SurrogateBase):
         probability vector; that change is credited to the split's feature. Hence,
         exactly (up to float rounding)::
 
-            bias_ + contributions.sum(axis=1) == estimator_.predict(X)
+            bias_ + contributions.sum(axis=1) == node_proba_[estimator_.apply(X)]
 
         i.e. the leaf values *before* ``predict_proba``'s clipping/renormalisation
         (which only alter them by float noise, or by the floor for classes that had
@@ -331,7 +360,7 @@ class TreeSurrogate(_SurrogateBase):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         tree = self.estimator_.tree_
-        values = tree.value[:, :, 0]
+        values = self.node_proba_
         parent = np.full(tree.node_count, -1)
         internal = np.flatnonzero(tree.children_left >= 0)
         parent[tree.children_left[internal]] = internal
@@ -390,7 +419,7 @@ class TreeSurrogate(_SurrogateBase):
                              f"surrogate has {k} classes.")
 
         tree = self.estimator_.tree_
-        leaf_proba = self._normalise(tree.value[:, :, 0])
+        leaf_proba = self._normalise(self.node_proba_)
         lines = []
         # Explicit stack (unlimited-depth trees can exceed Python's recursion
         # limit) of ("node", id, depth) and ("line", text, _) items, pushed in

@@ -49,6 +49,7 @@ def _one_blas_thread():
 @parametrize_with_checks([
     TreeSurrogate(),
     TreeSurrogate(max_depth=3, random_state=0),
+    TreeSurrogate(max_depth=3, criterion="entropy", random_state=0),
     LinearSurrogate(),
     LinearSurrogate(C=0.5, l1_ratio=1.0, tol=1e-10),
     NaiveBayesSurrogate(),
@@ -168,21 +169,64 @@ def test_linear_coef_intercept_reproduce_predict_proba(k, soft):
                                atol=1e-6)
 
 
-def test_tree_contributions_sum_to_leaf_values():
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_tree_contributions_sum_to_leaf_values(criterion):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(80, 5))
     P = rng.dirichlet(np.ones(4), size=80)
-    tree = TreeSurrogate(max_depth=4, random_state=0).fit(X, P)
+    tree = TreeSurrogate(max_depth=4, criterion=criterion, random_state=0).fit(X, P)
     Xt = rng.normal(size=(25, 5))
     contrib = tree.decision_path_contributions(Xt)
     assert contrib.shape == (25, 5, 4)
     np.testing.assert_allclose(tree.bias_, P.mean(axis=0))
     recon = tree.bias_ + contrib.sum(axis=1)
-    np.testing.assert_allclose(recon, tree.estimator_.predict(Xt), atol=1e-12)
+    leaf_means = [P[tree.estimator_.apply(X) == leaf].mean(axis=0) for leaf in tree.estimator_.apply(Xt)]
+    np.testing.assert_allclose(recon, leaf_means, atol=1e-12)
+    if criterion == "squared_error":
+        np.testing.assert_allclose(recon, tree.estimator_.predict(Xt), atol=1e-12)
     # With every class present, that is predict_proba up to float noise.
     np.testing.assert_allclose(recon, tree.predict_proba(Xt), atol=1e-12)
     # Each sample's contribution vectors sum to 0 over classes (both are probas).
     np.testing.assert_allclose(contrib.sum(axis=2), 0.0, atol=1e-12)
+
+
+def _soft_cross_entropy_of_split(P, left):
+    """Weighted cross-entropy of both children's mean probabilities against their rows' soft labels."""
+    total = 0.0
+    for side in (left, ~left):
+        mean = P[side].mean(axis=0)
+        total -= (P[side] * np.log(np.clip(mean, 1e-300, None))).sum()
+    return total
+
+
+def test_entropy_tree_picks_the_split_of_least_soft_cross_entropy():
+    # Soft labels on a line where the squared-error and cross-entropy criteria disagree about the root split;
+    # the best threshold is found by brute force over every cut.
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        X = np.arange(8, dtype=np.float64)[:, None]
+        P = rng.dirichlet(np.full(3, 0.3), size=8)
+        P = np.where(P > 0.01, P, 0.0)  # every mass left is kept in the repetition
+        P /= P.sum(axis=1, keepdims=True)
+        cuts = np.arange(1, 8)
+        scores = [_soft_cross_entropy_of_split(P, X[:, 0] < c) for c in cuts]
+        sse = [sum(((P[s] - P[s].mean(axis=0)) ** 2).sum() for s in (X[:, 0] < c, X[:, 0] >= c)) for c in cuts]
+        if np.argmin(scores) != np.argmin(sse) and np.sort(scores)[1] - np.min(scores) > 1e-6:
+            break
+    else:
+        pytest.fail("no disagreeing case found")
+    entropy = TreeSurrogate(max_depth=1, criterion="entropy").fit(X, P)
+    squared = TreeSurrogate(max_depth=1).fit(X, P)
+    assert entropy.estimator_.tree_.threshold[0] == cuts[np.argmin(scores)] - 0.5
+    assert squared.estimator_.tree_.threshold[0] == cuts[np.argmin(sse)] - 0.5
+    # Leaves hold the mean soft labels of their rows with either criterion.
+    left = X[:, 0] < cuts[np.argmin(scores)]
+    np.testing.assert_allclose(entropy.predict_proba(X[:1]), [P[left].mean(axis=0)], atol=1e-9)
+
+
+def test_tree_rejects_unknown_criterion():
+    with pytest.raises(ValueError, match="criterion must be"):
+        TreeSurrogate(criterion="gini").fit(np.eye(2), [0, 1])
 
 
 def test_tree_contributions_by_hand():

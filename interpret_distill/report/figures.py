@@ -97,18 +97,17 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
     ax = fig.subplots()
     annotations = plot_tree(tree.estimator_, max_depth=max_depth, ax=ax, fontsize=8, filled=False, impurity=False,
                             node_ids=True, feature_names=feature_names)
-    values = inner.value[:, :, 0] if inner.value.ndim == 3 and inner.value.shape[2] == 1 else inner.value.squeeze(-1)
     for annotation in annotations:
         text = annotation.get_text()
         if not text.startswith("node #"):
             continue  # the "(...)" markers of truncated subtrees
         node = int(text.split("\n")[0].removeprefix("node #"))
-        probs = np.clip(values[node], 0, None)
+        probs = np.clip(tree.node_proba_[node], 0, None)
         probs = probs / probs.sum() if probs.sum() > 0 else probs
         best = int(probs.argmax())
         rule = "" if inner.children_left[node] == -1 else (
             f"{feature_names[inner.feature[node]]} ≤ {inner.threshold[node]:.2f}\n")
-        annotation.set_text(f"{rule}{inner.n_node_samples[node]} rows\n{class_names[best]} ({probs[best]:.2f})")
+        annotation.set_text(f"{rule}{tree.node_weight_[node]:.0f} rows\n{class_names[best]} ({probs[best]:.2f})")
     ax.set_title(f"Tree surrogate, first {max_depth} levels (full rules below)", fontsize=10)
     return fig
 

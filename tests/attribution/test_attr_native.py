@@ -66,13 +66,13 @@ def test_depth_one_tree_credits_only_its_split_feature(data):
 
     saabas = native_attribution(tree, X, target, None)  # root-relative Saabas
     assert np.all(saabas[:, others] == 0) and np.any(saabas[:, split] != 0)
-    raw = tree.estimator_.predict(X)[:, 1]
+    raw = tree.node_proba_[tree.estimator_.apply(X), 1]
     np.testing.assert_allclose(saabas.sum(1), raw - tree.bias_[1], atol=1e-12)
 
     b = np.zeros(4, dtype=np.float32)  # baseline-relative: sums to p(x) - p(baseline)
     rel = native_attribution(tree, X, target, b)
     assert np.all(rel[:, others] == 0)
-    np.testing.assert_allclose(rel.sum(1), raw - tree.estimator_.predict(b[None])[0, 1], atol=1e-12)
+    np.testing.assert_allclose(rel.sum(1), raw - tree.node_proba_[tree.estimator_.apply(b[None])[0], 1], atol=1e-12)
 
     ablation = attribute(tree, X, target, "feature_ablation", b)
     assert np.all(ablation[:, others] == 0) and np.any(ablation[:, split] != 0)
