@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .errors import ModelFileError
-from .models import MLP, SmallCNN, build_network
+from .models import MLP, Centre, SmallCNN, build_network
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -84,7 +84,8 @@ def _network_spec(module: nn.Module) -> dict | None:
         linears = [m for m in module if isinstance(m, nn.Linear)]
         dropout = next((m.p for m in module if isinstance(m, nn.Dropout)), 0.0)
         return {"arch": "mlp", "n_features": linears[0].in_features, "n_classes": linears[-1].out_features,
-                "hidden": [m.out_features for m in linears[:-1]], "dropout": dropout}
+                "hidden": [m.out_features for m in linears[:-1]], "dropout": dropout,
+                "centre": isinstance(module[0], Centre)}
     if isinstance(module, SmallCNN):
         convs = [m for m in module.features if isinstance(m, nn.Conv2d)]
         return {"arch": "cnn", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,

@@ -139,6 +139,9 @@ class TransferCandidate(_Strict):
     kinds: list[SurrogateKind] | None = Field(
         None, description="surrogate kinds that try this set (null: all); e.g. big sets for trees only"
     )
+    temperature: float | None = Field(
+        None, gt=0, description="soft-label temperature of this set (null: transfer.temperature)"
+    )
 
     @model_validator(mode="after")
     def _known(self) -> "TransferCandidate":
@@ -179,6 +182,9 @@ class StudentConfig(_Strict):
     arch: Literal["mlp", "cnn"] = "mlp"
     hidden: list[int] = Field(default_factory=lambda: [16])
     channels: list[int] = Field(default_factory=lambda: [4, 8])
+    centre_inputs: bool = Field(
+        True, description="mlp: subtract the training mean first (keeps narrow ReLU layers alive on [0, 1] pixels)"
+    )
     loss: str = "kd"
     loss_params: dict[str, float] = Field(default_factory=lambda: {"temperature": 4.0, "alpha": 0.7})
     function_matching: bool = Field(False, description="mixup inputs, teacher queried every step")

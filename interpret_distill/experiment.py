@@ -27,7 +27,7 @@ from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
 from .students import distill_student, train_scratch_student
 from .surrogates import build_surrogate
-from .sweep import FitSet, select_by_validation, sweep_surrogates
+from .sweep import FitSet, rank_by_validation, select_by_validation, sweep_surrogates
 from .teachers import resolve_teacher
 from .transfer import build_transfer_set, candidate_label
 
@@ -113,10 +113,10 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
             for recipe, child in zip(recipes, rng.spawn(len(recipes))):
                 ts = build_transfer_set(
                     lambda X: predict_logits(teacher, X), dataset.X_train, dataset.y_train,
-                    method=recipe.augmentation, n_synthetic=recipe.n_synthetic, temperature=T, rng=child,
-                    **recipe.params,
+                    method=recipe.augmentation, n_synthetic=recipe.n_synthetic, rng=child,
+                    temperature=recipe.temperature or T, **recipe.params,
                 )
-                label = candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params)
+                label = candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params, recipe.temperature)
                 sets.append(FitSet(ts.X, ts.probs, label, tuple(recipe.kinds) if recipe.kinds else None))
             return sets
         available["soft+transfer"] = transfer_regime
@@ -147,11 +147,7 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     )
     budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
     selected = select_by_validation(sweep, budget=budget or None)
-    distilled = (
-        selected[selected.regime.isin(DISTILLED_REGIMES)]
-        .sort_values(["kind", "val_fidelity", "complexity_score"], ascending=[True, False, True])
-        .drop_duplicates("kind")
-    )
+    distilled = rank_by_validation(selected[selected.regime.isin(DISTILLED_REGIMES)]).drop_duplicates("kind")
     models = []
     for index, row in selected.iterrows():
         if row.regime in DISTILLED_REGIMES:

@@ -10,16 +10,40 @@ import torch
 from torch import nn
 
 
+class Centre(nn.Module):
+    """Subtracts a fixed input offset (a buffer, not a parameter): ``x - offset``.
+
+    Example:
+        >>> centre = Centre(2); centre.offset.copy_(torch.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+        >>> centre(torch.tensor([[1.0, 1.0]]))
+        tensor([[ 0., -1.]])
+    """
+
+    def __init__(self, n_features: int):
+        super().__init__()
+        self.register_buffer("offset", torch.zeros(n_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - self.offset
+
+
 class MLP(nn.Sequential):
     """A fully connected classifier: ``(n, d)`` features → ``(n, k)`` logits.
+
+    With ``centre=True`` the first layer is a :class:`Centre` whose offset the caller sets (e.g. to the
+    training mean). Why: on non-negative inputs such as pixels in [0, 1], a narrow ReLU layer whose
+    weights turn negative stops firing for good; an 8-unit digits student lost 3–4 of its units that way
+    and its accuracy varied by 0.05 between seeds. Centred inputs have both signs, so units recover.
 
     Example:
         >>> MLP(4, 3, hidden=[8])(torch.zeros(2, 4)).shape
         torch.Size([2, 3])
     """
 
-    def __init__(self, n_features: int, n_classes: int, hidden: Sequence[int] = (64,), dropout: float = 0.0):
-        layers: list[nn.Module] = []
+    def __init__(self, n_features: int, n_classes: int, hidden: Sequence[int] = (64,), dropout: float = 0.0,
+                 centre: bool = False):
+        layers: list[nn.Module] = [Centre(n_features)] if centre else []
         width = n_features
         for size in hidden:
             layers += [nn.Linear(width, size), nn.ReLU()]
@@ -59,8 +83,9 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x.reshape(-1, *self.image_shape)))
 
 
-def build_mlp(n_features: int, n_classes: int, image_shape, hidden=(64,), dropout=0.0, **_) -> nn.Module:
-    return MLP(n_features, n_classes, hidden, dropout)
+def build_mlp(n_features: int, n_classes: int, image_shape, hidden=(64,), dropout=0.0, centre=False,
+              **_) -> nn.Module:
+    return MLP(n_features, n_classes, hidden, dropout, centre)
 
 
 def build_cnn(n_features: int, n_classes: int, image_shape, channels=(16, 32), dropout=0.0, **_) -> nn.Module:

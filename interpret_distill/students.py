@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from .config import StudentConfig
 from .data import Dataset
 from .losses import get_loss
-from .models import build_network, predict_logits
+from .models import Centre, build_network, predict_logits
 from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
 from .transfer import mixup_torch
 
@@ -34,11 +34,18 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def build_student(cfg: StudentConfig, dataset: Dataset, seed: int) -> nn.Module:
-    """The student network, initialised from ``seed`` (so distilled and scratch start identical)."""
+    """The student network, initialised from ``seed`` (so distilled and scratch start identical).
+
+    An ``mlp`` student with ``centre_inputs`` subtracts the training mean before its first layer.
+    """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        return build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
-                             hidden=cfg.hidden, channels=cfg.channels)
+        student = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
+                                hidden=cfg.hidden, channels=cfg.channels, centre=cfg.centre_inputs)
+    first = next(student.children(), None)
+    if isinstance(first, Centre):
+        first.offset.copy_(torch.as_tensor(dataset.X_train.mean(axis=0), dtype=torch.float32))
+    return student
 
 
 def _train(module: nn.Module, dataset: Dataset, cfg: StudentConfig, step_loss, val_score, seed: int,

@@ -223,13 +223,15 @@ def check_augmentation(name: str, params: dict | None = None) -> None:
         )
 
 
-def candidate_label(method: str | None, n_synthetic: int = 0, params: dict | None = None) -> str:
+def candidate_label(method: str | None, n_synthetic: int = 0, params: dict | None = None,
+                    temperature: float | None = None) -> str:
     """A short readable name of one transfer-set recipe, e.g. ``"mixup(n=20000, alpha=0.4)"``.
 
     Args:
         method: augmentation name, or ``None`` (training rows only).
         n_synthetic: number of synthetic rows.
         params: the augmentation's parameters.
+        temperature: the soft labels' temperature, named only when given.
 
     Returns:
         The label (``"train only"`` without a method).
@@ -237,11 +239,14 @@ def candidate_label(method: str | None, n_synthetic: int = 0, params: dict | Non
     Example:
         >>> candidate_label("kde", 5000, {"bandwidth": 0.5})
         'kde(n=5000, bandwidth=0.5)'
+        >>> candidate_label("kde", 5000, {"bandwidth": 0.5}, temperature=4)
+        'kde(n=5000, bandwidth=0.5) T=4'
     """
+    suffix = "" if temperature is None else f" T={temperature:g}"
     if method is None:
-        return "train only"
+        return "train only" + suffix
     extra = "".join(f", {k}={v:g}" if isinstance(v, (int, float)) else f", {k}={v}" for k, v in (params or {}).items())
-    return f"{method}(n={int(n_synthetic)}{extra})"
+    return f"{method}(n={int(n_synthetic)}{extra}){suffix}"
 
 
 def augment(

@@ -8,9 +8,11 @@ import torch
 from torch import nn
 
 import interpret_distill.students as students
+from interpret_distill.artifacts import load_network, save_network
 from interpret_distill.config import StudentConfig, parse_config
 from interpret_distill.data import load_dataset
 from interpret_distill.errors import ConfigError
+from interpret_distill.models import Centre, count_parameters
 from interpret_distill.students import (
     accuracy_nll_score_fn,
     build_student,
@@ -213,3 +215,19 @@ def test_student_config_checks_the_loss_before_training():
         parse_config({**base, "student": {"loss": "kd", "loss_params": {"beta": 8.0}}})
     cfg = parse_config({**base, "student": {"loss": "dkd", "loss_params": {"beta": 4.0}, "function_matching": True}})
     assert cfg.student.num_threads == 1 and cfg.student.mixup_alpha == 1.0
+
+
+def test_centred_student_subtracts_the_training_mean_and_survives_a_save(iris, tmp_path):
+    dataset, _ = iris
+    centred = build_student(StudentConfig(hidden=[4]), dataset, seed=0)
+    plain = build_student(StudentConfig(hidden=[4], centre_inputs=False), dataset, seed=0)
+    assert isinstance(centred[0], Centre)
+    np.testing.assert_allclose(centred[0].offset.numpy(), dataset.X_train.mean(axis=0), rtol=1e-6)
+    assert count_parameters(centred) == count_parameters(plain)  # the offset is a buffer, not a parameter
+    # same initial weights: the centred net on x equals the plain net on x - mean
+    x = torch.as_tensor(dataset.X_val[:5])
+    with torch.no_grad():
+        torch.testing.assert_close(centred(x), plain(x - centred[0].offset))
+    restored = load_network(tmp_path, save_network(centred, tmp_path, "student", dataset.X_val))
+    with torch.no_grad():
+        torch.testing.assert_close(restored(x), centred(x))

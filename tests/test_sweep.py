@@ -148,6 +148,7 @@ def toy_table():
         "params": ["max_depth=1", "max_depth=3", "max_depth=5", "max_depth=1", "C=0.1", "C=1", "C=10"],
         "complexity_score": [2, 8, 32, 2, 5, 12, 12],
         "val_fidelity": [0.70, 0.90, 0.90, 0.60, 0.80, 0.85, 0.85],
+        "val_kl": [0.3, 0.2, 0.2, 0.4, 0.3, 0.2, 0.2],
         "val_accuracy": [0.6] * 7,
         "test_fidelity": [0.71, 0.88, 0.95, 0.61, 0.79, 0.90, 0.86],
         "test_accuracy": [0.6] * 7,
@@ -157,10 +158,18 @@ def toy_table():
 def test_select_by_validation_picks_val_best_with_complexity_ties():
     sel = select_by_validation(toy_table())
     assert sel[["kind", "regime", "params"]].values.tolist() == [
-        ["tree", "soft", "max_depth=3"],  # 0.90 at 8 leaves beats 0.90 at 32 (lower complexity wins)
+        ["tree", "soft", "max_depth=3"],  # 0.90 at 8 leaves beats 0.90 at 32 (equal KL: lower complexity wins)
         ["tree", "hard", "max_depth=1"],
         ["linear", "soft", "C=1"],  # equal fidelity and complexity: first row wins
     ]
+
+
+def test_select_by_validation_breaks_fidelity_ties_by_kl_before_complexity():
+    df = toy_table()
+    df.loc[2, "val_kl"] = 0.05  # the 32-leaf tree ties on top-1 agreement but is closer to the teacher
+    assert select_by_validation(df).params.tolist()[0] == "max_depth=5"
+    df.loc[2, "val_fidelity"] = 0.89  # a row of agreement outweighs any KL
+    assert select_by_validation(df).params.tolist()[0] == "max_depth=3"
 
 
 def test_select_by_validation_never_reads_test_columns():
@@ -260,7 +269,7 @@ def test_selection_chooses_the_transfer_set_on_validation_not_test():
         "kind": ["tree"] * 4, "regime": ["soft+transfer"] * 4,
         "transfer": ["small", "small", "big", "big"], "params": ["max_depth=2", "max_depth=4"] * 2,
         "complexity_score": [4, 16, 4, 16],
-        "val_fidelity": [0.80, 0.85, 0.82, 0.90],
+        "val_fidelity": [0.80, 0.85, 0.82, 0.90], "val_kl": [0.1] * 4,
         "test_fidelity": [0.95, 0.99, 0.70, 0.75],
     })
     chosen = select_by_validation(df)

@@ -233,6 +233,7 @@ def test_candidate_label():
     assert candidate_label("mixup", 4000, {"alpha": 0.4, "noise": 0.05}) == "mixup(n=4000, alpha=0.4, noise=0.05)"
     assert candidate_label("neighbours", 500) == "neighbours(n=500)"
     assert candidate_label(None) == "train only"
+    assert candidate_label("kde", 500, {"bandwidth": 0.5}, temperature=2.0) == "kde(n=500, bandwidth=0.5) T=2"
 
 
 def test_transfer_candidates_in_config():
