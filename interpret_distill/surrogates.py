@@ -268,7 +268,7 @@ class TreeSurrogate(_SurrogateBase):
             ``"entropy"``, ``DecisionTreeClassifier``); its structure is the surrogate's.
         node_proba_: ``(n_nodes, k)`` mean training probability per node (leaves:
             the prediction before clipping; root: ``bias_``).
-        node_weight_: ``(n_nodes,)`` total training weight per node (rows, unweighted).
+        node_weight_: ``(n_nodes,)`` total training sample weight per node (its row count when unweighted).
         bias_: ``(k,)`` mean training probability at the root (Saabas bias).
         absent_classes_: ``(k,)`` bool, classes with no training mass (they get
             probability 1e-6 before renormalisation).
