@@ -130,23 +130,28 @@ def _check_augmentation(name: str | None, params: dict[str, float]) -> None:
     check_augmentation(name, params)
 
 
-class TransferCandidate(_Strict):
-    """One more transfer-set recipe to try; each surrogate kind keeps the one with the best validation fidelity."""
+class TransferRecipe(_Strict):
+    """Synthetic inputs drawn near the training rows, to be labelled by the teacher."""
 
     augmentation: str = Field(..., description="mixup / noise / neighbours / kde")
     n_synthetic: int = Field(..., ge=0)
     params: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> "TransferRecipe":
+        _check_augmentation(self.augmentation, self.params)
+        return self
+
+
+class TransferCandidate(TransferRecipe):
+    """One more transfer-set recipe to try; each surrogate kind keeps the one with the best validation fidelity."""
+
     kinds: list[SurrogateKind] | None = Field(
         None, description="surrogate kinds that try this set (null: all); e.g. big sets for trees only"
     )
     temperature: float | None = Field(
         None, gt=0, description="soft-label temperature of this set (null: transfer.temperature)"
     )
-
-    @model_validator(mode="after")
-    def _known(self) -> "TransferCandidate":
-        _check_augmentation(self.augmentation, self.params)
-        return self
 
 
 class TransferConfig(_Strict):
@@ -188,6 +193,9 @@ class StudentConfig(_Strict):
     loss: str = "kd"
     loss_params: dict[str, float] = Field(default_factory=lambda: {"temperature": 4.0, "alpha": 0.7})
     function_matching: bool = Field(False, description="mixup inputs, teacher queried every step")
+    transfer_set: TransferRecipe | None = Field(
+        None, description="train on the training rows plus these synthetic rows, all labelled once by the teacher"
+    )
     mixup_alpha: float = Field(1.0, gt=0, description="Beta(α, α) mixing weights of function matching")
     epochs: int = Field(80, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -203,6 +211,9 @@ class StudentConfig(_Strict):
         from .losses import get_loss  # late: keeps torch out of a plain config import
 
         get_loss(self.loss, **self.loss_params)  # unknown loss or parameter names fail before any training
+        if self.function_matching and self.transfer_set is not None:
+            raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
+                             "(the first mixes each batch on the fly, the second labels a fixed set once)")
         return self
 
 

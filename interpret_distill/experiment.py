@@ -25,7 +25,7 @@ from .config import ExperimentConfig
 from .data import Dataset, load_dataset
 from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
-from .students import distill_student, train_scratch_student
+from .students import distill_student, method_name, train_scratch_student
 from .surrogates import build_surrogate
 from .sweep import FitSet, rank_by_validation, select_by_validation, sweep_surrogates
 from .teachers import resolve_teacher
@@ -249,7 +249,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",
                     teacher_module,
                     fit_seconds=timer.seconds["teacher"]),
-        FittedModel("student", "student", cfg.student.arch, cfg.student.loss + ("+fm" if cfg.student.function_matching else ""),
+        FittedModel("student", "student", cfg.student.arch, method_name(cfg.student),
                     "distilled", student, {"hidden": cfg.student.hidden}),
         FittedModel("student_scratch", "student", cfg.student.arch, "scratch", "baseline", scratch,
                     {"hidden": cfg.student.hidden}),

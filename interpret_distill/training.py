@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from .models import predict_logits
 
-# (module, x_batch, y_batch, generator) -> scalar loss
+# (module, x_batch, target_batch, generator) -> scalar loss
 StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
 
@@ -59,7 +59,8 @@ def train_network(
     Args:
         module: the network to train.
         X: training inputs ``(n, d)``.
-        y: training labels ``(n,)``.
+        y: training targets: integer labels ``(n,)`` (passed on as int64), or real-valued rows such as the
+            teacher's logits ``(n, k)`` (passed on as float32).
         step_loss: computes the loss of one minibatch.
         val_score: higher is better (accuracy, fidelity, ...), measured on the validation split only.
         epochs, batch_size, lr, weight_decay: optimiser settings.
@@ -73,7 +74,8 @@ def train_network(
     """
     generator = torch.Generator().manual_seed(seed)
     X_t = torch.as_tensor(X, dtype=torch.float32)
-    y_t = torch.as_tensor(y, dtype=torch.int64)
+    y = np.asarray(y)
+    y_t = torch.as_tensor(y, dtype=torch.int64 if np.issubdtype(y.dtype, np.integer) else torch.float32)
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     log, best_state, stale = TrainLog(), copy.deepcopy(module.state_dict()), 0

@@ -19,6 +19,9 @@ from interpret_distill.students import (
     distill_student,
     distillation_step,
     fidelity_score_fn,
+    labelled_transfer_step,
+    method_name,
+    teacher_labelled_rows,
     torch_threads,
     train_scratch_student,
 )
@@ -136,6 +139,18 @@ def test_real_mixup_step_feeds_teacher_and_student_the_same_mixed_batch():
     assert (mixed >= 0).all() and (mixed <= 1).all()  # convex combinations of the batch rows
 
 
+def test_labelled_transfer_step_uses_the_given_teacher_logits_and_their_argmax():
+    student = linear([[0.0, 0.0], [0.0, 0.0]], bias=(1.0, 0.0))  # logits [1, 0] everywhere
+    teacher_logits = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    cfg = StudentConfig(loss="kd", loss_params={"temperature": 1.0, "alpha": 0.5})
+    loss = labelled_transfer_step(cfg)(student, X, teacher_logits, torch.Generator())
+    # KL rows: 0 (identical logits) and KL(σ[0,2] ‖ σ[1,0]); labels = teacher argmax (0, 1): CE log(1+e^-1), log(1+e)
+    p, q = sigmoid(-2.0), sigmoid(1.0)
+    kl = p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+    ce = (math.log(1 + math.exp(-1)) + math.log(1 + math.e)) / 2
+    assert loss.item() == pytest.approx(0.5 * kl / 2 + 0.5 * ce, rel=1e-6)
+
+
 def test_fidelity_score_breaks_ties_by_kl_without_overturning_agreement():
     Xv = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)
     teacher_logits = np.array([[3.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
@@ -197,6 +212,37 @@ def test_distill_student_keeps_its_best_validation_epoch(iris, fm):
         torch.testing.assert_close(a, b)  # seeded: same student twice
 
 
+def test_teacher_labelled_rows_are_the_training_rows_then_synthetic_ones(iris):
+    dataset, teacher = iris
+    recipe = StudentConfig(transfer_set={"augmentation": "mixup", "n_synthetic": 50}).transfer_set
+    X_all, logits = teacher_labelled_rows(dataset, teacher, recipe, seed=0)
+    m = len(dataset.X_train)
+    assert X_all.shape == (m + 50, dataset.n_features) and X_all.dtype == np.float32
+    np.testing.assert_array_equal(X_all[:m], dataset.X_train.astype(np.float32))
+    # synthetic rows stay inside the training range (never drawn from validation or test rows)
+    assert (X_all[m:] >= dataset.X_train.min(0) - 1e-6).all() and (X_all[m:] <= dataset.X_train.max(0) + 1e-6).all()
+    np.testing.assert_allclose(logits, students.predict_logits(teacher, X_all), rtol=1e-5, atol=1e-6)
+    again, _ = teacher_labelled_rows(dataset, teacher, recipe, seed=0)
+    np.testing.assert_array_equal(X_all, again)
+
+
+def test_transfer_set_student_matches_a_teacher_a_plain_student_cannot_learn_from_few_rows(iris):
+    dataset, teacher = iris
+    base = StudentConfig(hidden=[8], epochs=15, patience=15, batch_size=64, lr=0.01,
+                         loss_params={"temperature": 1.0, "alpha": 1.0})
+    transfer = base.model_copy(update={"transfer_set": StudentConfig(
+        transfer_set={"augmentation": "kde", "n_synthetic": 3000, "params": {"bandwidth": 0.5}}).transfer_set})
+    assert method_name(base) == "kd" and method_name(transfer) == "kd+transfer"
+    teacher_test = students.predict_logits(teacher, dataset.X_test).argmax(1)
+    fidelity = {}
+    for name, cfg in (("plain", base), ("transfer", transfer)):
+        student, log = distill_student(dataset, teacher, cfg, seed=0, progress=False)
+        assert log.epochs_run == 15
+        fidelity[name] = (students.predict_logits(student, dataset.X_test).argmax(1) == teacher_test).mean()
+    # 15 epochs over ~80 rows are a few dozen steps; over 3,080 teacher-labelled rows, several hundred
+    assert fidelity["transfer"] > fidelity["plain"]
+
+
 def test_scratch_and_distilled_students_start_identical(iris):
     dataset, _ = iris
     cfg = StudentConfig(hidden=[4])
@@ -215,6 +261,11 @@ def test_student_config_checks_the_loss_before_training():
         parse_config({**base, "student": {"loss": "kd", "loss_params": {"beta": 8.0}}})
     cfg = parse_config({**base, "student": {"loss": "dkd", "loss_params": {"beta": 4.0}, "function_matching": True}})
     assert cfg.student.num_threads == 1 and cfg.student.mixup_alpha == 1.0
+    with pytest.raises(ConfigError, match="keep one of them"):
+        parse_config({**base, "student": {"function_matching": True,
+                                          "transfer_set": {"augmentation": "mixup", "n_synthetic": 10}}})
+    with pytest.raises(ConfigError, match="unknown augmentation"):
+        parse_config({**base, "student": {"transfer_set": {"augmentation": "cutmix", "n_synthetic": 10}}})
 
 
 def test_centred_student_subtracts_the_training_mean_and_survives_a_save(iris, tmp_path):
