@@ -7,7 +7,7 @@ import difflib
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -158,6 +158,10 @@ class TransferConfig(_Strict):
     """Teacher soft labels and the teacher-queried transfer set(s), chosen on validation data."""
 
     temperature: float = Field(1.0, gt=0)
+    soft_temperatures: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=list,
+        description="more temperatures for the soft regime on the training rows; each kind keeps its validation-best",
+    )
     augmentation: str | None = Field(None, description="mixup / noise / neighbours / kde, or null")
     n_synthetic: int = Field(0, ge=0)
     params: dict[str, float] = Field(default_factory=dict)

@@ -90,6 +90,19 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _soft_sets(X_train: np.ndarray, teacher_train: np.ndarray, temperature: float,
+               more_temperatures: list[float]) -> FitSet | list[FitSet]:
+    """The soft regime: the training rows at ``temperature``, or one candidate per temperature when more are given.
+
+    A Gaussian naive Bayes fitted at T=4 blurs its class means with other classes' mass, while a softmax
+    model matches the teacher's logits best at high T; so the temperature is a validation choice per kind.
+    """
+    if not more_temperatures:
+        return FitSet(X_train, softmax(teacher_train, temperature))
+    temperatures = dict.fromkeys([temperature, *more_temperatures])  # ordered, without repeats
+    return [FitSet(X_train, softmax(teacher_train, t), candidate_label(None, temperature=t)) for t in temperatures]
+
+
 def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, rng: np.random.Generator) -> dict:
     """The training data of each fitting regime: ``name -> FitSet or [FitSet, ...]`` (train split only).
 
@@ -104,7 +117,7 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
     available = {
         "ground_truth": lambda: FitSet(dataset.X_train, one_hot[dataset.y_train]),
         "hard": lambda: FitSet(dataset.X_train, one_hot[teacher_train.argmax(1)]),
-        "soft": lambda: FitSet(dataset.X_train, softmax(teacher_train, T)),
+        "soft": lambda: _soft_sets(dataset.X_train, teacher_train, T, cfg.transfer.soft_temperatures),
     }
     recipes = cfg.transfer.recipes()
     if recipes:
@@ -155,8 +168,8 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         else:
             role = "baseline"
         params = json.loads(row.params_json)
-        if row.regime == "soft+transfer":
-            params["transfer"] = row.transfer  # which candidate transfer set won on validation
+        if row.transfer != "train":
+            params["transfer"] = row.transfer  # which candidate set (transfer set, temperature) won on validation
         models.append(FittedModel(f"{row.kind}:{row.regime}", "surrogate", row.kind, row.regime, role,
                                   fitted[index], params, row.fit_seconds))
     return models, sweep

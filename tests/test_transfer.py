@@ -296,3 +296,30 @@ def test_surrogate_regimes_build_each_candidate_from_train_only():
                           "transfer": {"augmentation": "mixup", "n_synthetic": 30, "temperature": 2.0}})
     again = _surrogate_regimes(alone, dataset, teacher, np.random.default_rng(0))["soft+transfer"]
     np.testing.assert_array_equal(again[0].X, sets[0].X)
+
+
+def test_soft_regime_offers_one_candidate_per_temperature():
+    """``soft_temperatures`` turns the soft regime into candidates (training rows at each T), chosen on validation."""
+    from interpret_distill.config import parse_config
+    from interpret_distill.data import load_dataset
+    from interpret_distill.errors import ConfigError
+    from interpret_distill.experiment import _surrogate_regimes
+
+    base = {"name": "x", "data": {"name": "iris"}}
+    dataset = load_dataset(parse_config(base).data, 0)
+    torch.manual_seed(0)
+    teacher = torch.nn.Linear(dataset.n_features, dataset.n_classes)
+    with torch.no_grad():
+        logits = teacher(torch.as_tensor(dataset.X_train)).numpy()
+    single = _surrogate_regimes(parse_config({**base, "transfer": {"temperature": 4.0}}), dataset, teacher,
+                                np.random.default_rng(0))["soft"]
+    assert single.label == "train"
+    np.testing.assert_allclose(single.y, soft_labels(logits, 4.0), rtol=1e-5)
+    cfg = parse_config({**base, "transfer": {"temperature": 4.0, "soft_temperatures": [1.0, 4.0, 0.5]}})
+    sets = _surrogate_regimes(cfg, dataset, teacher, np.random.default_rng(0))["soft"]
+    assert [s.label for s in sets] == ["train only T=4", "train only T=1", "train only T=0.5"]  # no repeated T=4
+    for fit_set, t in zip(sets, (4.0, 1.0, 0.5)):
+        np.testing.assert_array_equal(fit_set.X, dataset.X_train)
+        np.testing.assert_allclose(fit_set.y, soft_labels(logits, t), rtol=1e-5)
+    with pytest.raises(ConfigError, match="soft_temperatures"):
+        parse_config({**base, "transfer": {"soft_temperatures": [0.0]}})
