@@ -103,6 +103,238 @@ def _probability_matrix(y: np.ndarray, n_samples: int) -> np.ndarray:
     return p / sums[:, None]
 
 
+# ----------------------------------------------------------------------------- #
+# Tree Alternating Optimisation (TAO) of a fitted tree's splits
+# ----------------------------------------------------------------------------- #
+# Greedy CART fixes each split once, judged by an impurity surrogate and never
+# revisited. TAO (Carreira-Perpinan & Tavallali, NeurIPS 2018) keeps the tree's
+# shape and re-optimises its splits for the quantity the surrogate is judged by,
+# the 0/1 disagreement with the target class. Nodes at the same depth own
+# disjoint sets of rows, so they can be optimised independently; with every
+# other node fixed, changing one node's split only changes which child a row is
+# sent to, and that matters only for the rows that exactly one child classifies
+# correctly. The node problem is therefore a weighted binary classification of
+# those rows ("send right" iff only the right child is correct), solved exactly
+# over single-feature thresholds.
+
+
+def _node_depths(tree) -> np.ndarray:
+    """Depth of every node of a scikit-learn ``Tree`` (root 0)."""
+    left, right = tree.children_left, tree.children_right
+    depth = np.zeros(tree.node_count, dtype=np.intp)
+    level = np.array([0])
+    d = 0
+    while level.size:
+        depth[level] = d
+        level = level[left[level] >= 0]
+        level = np.concatenate([left[level], right[level]])
+        d += 1
+    return depth
+
+
+def _descend(tree, X, rows, start, max_steps=None) -> np.ndarray:
+    """Nodes reached by ``rows`` of ``X`` walking down from the nodes ``start``.
+
+    Args:
+        tree: scikit-learn ``Tree`` (its current ``feature``/``threshold``).
+        X: ``(n, d)`` float32 features (float32 like scikit-learn's own ``apply``,
+            so the routing is identical to ``DecisionTreeClassifier.apply``).
+        rows: ``(m,)`` indices into ``X``.
+        start: ``(m,)`` node of each row to start from.
+        max_steps: Stop after this many levels (``None``: at the leaves).
+
+    Returns:
+        ``(m,)`` reached node per row.
+    """
+    left, right = tree.children_left, tree.children_right
+    feature, threshold = tree.feature, tree.threshold
+    node = np.array(start, dtype=np.intp)
+    active = np.flatnonzero(left[node] >= 0)
+    steps = 0
+    while active.size and (max_steps is None or steps < max_steps):
+        at = node[active]
+        # float32 value <= float64 threshold, exactly scikit-learn's comparison
+        go_left = X[rows[active], feature[at]] <= threshold[at]
+        nxt = np.where(go_left, left[at], right[at])
+        node[active] = nxt
+        active = active[left[nxt] >= 0]
+        steps += 1
+    return node
+
+
+def _node_means(tree, depth, leaf, proba, sw):
+    """Total weight and weighted mean probability of the rows reaching each node.
+
+    A node that no row reaches (possible once TAO has moved a split) gets weight 0
+    and its parent's mean, filled top-down: it then predicts what its parent would,
+    contributes nothing in the Saabas decomposition, and stays finite.
+
+    Args:
+        tree: scikit-learn ``Tree``.
+        depth: ``(n_nodes,)`` node depths.
+        leaf: ``(n,)`` leaf reached by each row.
+        proba: ``(n, k)`` row probabilities.
+        sw: ``(n,)`` positive row weights.
+
+    Returns:
+        ``(weight, mean)`` of shapes ``(n_nodes,)`` and ``(n_nodes, k)``.
+    """
+    n_nodes, k = tree.node_count, proba.shape[1]
+    left, right = tree.children_left, tree.children_right
+    weight = np.bincount(leaf, weights=sw, minlength=n_nodes).astype(np.float64)
+    mass = np.stack([np.bincount(leaf, weights=proba[:, c] * sw, minlength=n_nodes)
+                     for c in range(k)], axis=1)
+    internal = left >= 0
+    for d in range(int(depth.max()) - 1, -1, -1):  # bottom-up: parent = sum of children
+        nodes = np.flatnonzero(internal & (depth == d))
+        weight[nodes] = weight[left[nodes]] + weight[right[nodes]]
+        mass[nodes] = mass[left[nodes]] + mass[right[nodes]]
+    mean = np.zeros((n_nodes, k))
+    seen = weight > 0
+    mean[seen] = mass[seen] / weight[seen, None]
+    if not seen.all():
+        parent = np.full(n_nodes, -1)
+        parent[left[internal]] = np.flatnonzero(internal)
+        parent[right[internal]] = np.flatnonzero(internal)
+        for d in range(1, int(depth.max()) + 1):  # top-down: inherit the parent's mean
+            empty = np.flatnonzero(~seen & (depth == d))
+            mean[empty] = mean[parent[empty]]
+    return weight, mean
+
+
+def _best_stump(Xn, go_right, w):
+    """Best single-feature threshold for a weighted binary routing problem.
+
+    Minimises the weighted 0/1 error of "go right iff ``x[f] > t``" against
+    ``go_right`` over every feature and every cut between two distinct values.
+    Ties go to the lowest feature index, then the lowest threshold, with a relative
+    tolerance of 1e-9, so that integer weights and repeated rows give the same
+    answer.
+
+    Args:
+        Xn: ``(m, d)`` float32 features of the rows.
+        go_right: ``(m,)`` bool, the side each row should be sent to.
+        w: ``(m,)`` positive weights.
+
+    Returns:
+        ``(feature, threshold, error)``, or ``None`` when no feature takes two
+        distinct values on the rows.
+    """
+    if Xn.shape[0] < 2:
+        return None
+    cols = np.ascontiguousarray(Xn.T)  # (d, m): sorting contiguous rows is much faster
+    # Any sort will do: rows with equal values are never separated, so their order
+    # within a run does not change the errors at the valid cuts.
+    order = np.argsort(cols, axis=1)
+    xs = np.take_along_axis(cols, order, axis=1)
+    # Cut after sorted position j (rows 0..j go left): error = weight that belongs
+    # right but goes left + weight that belongs left but goes right
+    # = (weight belonging left) + cumsum of (+w if it belongs right else -w).
+    signed = np.where(go_right, w, -w)
+    err = np.cumsum(signed[order[:, :-1]], axis=1)
+    err += w[~go_right].sum()
+    err[xs[:, 1:] <= xs[:, :-1]] = np.inf  # no cut between equal values
+    per_feature = err.min(axis=1)
+    best = per_feature.min()
+    if not np.isfinite(best):
+        return None
+    tol = 1e-9 * w.sum()
+    f = int(np.flatnonzero(per_feature <= best + tol)[0])
+    j = int(np.flatnonzero(err[f] <= best + tol)[0])
+    lo, hi = float(xs[f, j]), float(xs[f, j + 1])
+    threshold = lo / 2.0 + hi / 2.0  # exact in float64 between two float32 values
+    if threshold >= hi:  # defensive, as scikit-learn does
+        threshold = lo
+    return f, threshold, float(err[f, j])
+
+
+def _tao_refine(tree, X, proba, sw, max_passes):
+    """Re-optimise a fitted tree's splits in place by TAO (0/1 loss, fixed shape).
+
+    One pass visits depths bottom-up. At each depth, every internal node takes
+    the training rows reaching it that exactly one of its two subtrees classifies
+    correctly (class = argmax of the row's probabilities), fits the best single
+    feature threshold to send each to its correct side (weighted 0/1 error), and
+    keeps it only if it strictly lowers that node's error. The leaves are then
+    relabelled with the weighted mean probability of the rows now reaching them
+    (what ``predict`` uses). With one-hot targets that argmax is the weighted
+    majority and the training error can only fall; with soft targets the mean's
+    argmax may differ from the majority, so a depth step is kept only if the
+    whole tree's weighted training error strictly falls, otherwise its splits are
+    restored. Passes repeat until one changes nothing or ``max_passes`` is reached.
+
+    Args:
+        tree: scikit-learn ``Tree``; ``feature`` and ``threshold`` are overwritten.
+        X: ``(n, d)`` float32 training features.
+        proba: ``(n, k)`` training probabilities (rows sum to 1).
+        sw: ``(n,)`` positive training weights.
+        max_passes: Maximum number of passes (>= 1).
+
+    Returns:
+        ``(n_passes + 1,)`` weighted training 0/1 error (fraction of the weight),
+        before refinement and after each pass run.
+    """
+    left, right = tree.children_left, tree.children_right
+    feature, threshold = tree.feature, tree.threshold  # writable views into the tree
+    depth = _node_depths(tree)
+    internal = left >= 0
+    n = X.shape[0]
+    all_rows = np.arange(n)
+    target = proba.argmax(axis=1)
+    total = sw.sum()
+
+    def leaf_classes():
+        leaf = _descend(tree, X, all_rows, np.zeros(n, dtype=np.intp))
+        mean = _node_means(tree, depth, leaf, proba, sw)[1]
+        cls = mean.argmax(axis=1)
+        return cls, float(sw[cls[leaf] != target].sum())
+
+    cls, error = leaf_classes()
+    history = [error / total]
+    if not internal.any():
+        return np.array(history)
+    for _ in range(max_passes):
+        changed = 0
+        for d in range(int(depth[internal].max()), -1, -1):
+            at = _descend(tree, X, all_rows, np.zeros(n, dtype=np.intp), max_steps=d)
+            rows = np.flatnonzero(internal[at])  # rows at an internal node of depth d
+            if rows.size == 0:
+                continue
+            node = at[rows]
+            ok_left = cls[_descend(tree, X, rows, left[node])] == target[rows]
+            ok_right = cls[_descend(tree, X, rows, right[node])] == target[rows]
+            care = ok_left != ok_right
+            rows, node, go_right = rows[care], node[care], ok_right[care]
+            if rows.size == 0:  # no row's outcome depends on any split at this depth
+                continue
+            order = np.argsort(node, kind="stable")
+            rows, node, go_right = rows[order], node[order], go_right[order]
+            starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+            ends = np.r_[starts[1:], node.size]
+            saved = []
+            for s, e in zip(starts, ends):
+                i, r, z = node[s], rows[s:e], go_right[s:e]
+                w = sw[r]
+                current = float(w[(X[r, feature[i]] > threshold[i]) != z].sum())
+                stump = _best_stump(X[r], z, w)
+                if stump is not None and stump[2] < current - 1e-9 * w.sum():
+                    saved.append((i, feature[i], threshold[i]))
+                    feature[i], threshold[i] = stump[0], stump[1]
+            if not saved:
+                continue
+            new_cls, new_error = leaf_classes()
+            if new_error < error - 1e-9 * total:
+                cls, error = new_cls, new_error
+                changed += len(saved)
+            else:  # relabelling the leaves undid the gain: restore this depth
+                for i, f, t in saved:
+                    feature[i], threshold[i] = f, t
+        history.append(error / total)
+        if changed == 0:
+            break
+    return np.array(history)
+
+
 class _SurrogateBase(ClassifierMixin, BaseEstimator):
     """Shared target handling, prediction and display for the surrogates."""
 
@@ -253,6 +485,23 @@ class TreeSurrogate(_SurrogateBase):
     training rows that reach it (``node_proba_``); ``predict_proba`` returns the
     leaf's vector, clipped at 0 and renormalised.
 
+    With ``refine_passes > 0`` the grown tree's splits are then re-optimised by
+    Tree Alternating Optimisation (TAO, Carreira-Perpinan & Tavallali 2018): the
+    shape stays, but each split's feature and threshold are refitted, depth by
+    depth from the bottom, to lower the weighted training 0/1 disagreement with
+    the target class (argmax of each row's probabilities), which is what
+    fidelity measures, rather than the impurity the greedy growth optimised. A
+    split is only replaced when that strictly lowers the training error, so the
+    refined tree's training error is never above the grown tree's
+    (``refine_history_``). After refinement ``node_proba_``/``node_weight_`` and
+    the statistics inside ``estimator_.tree_`` are recomputed from the rows that
+    now reach each node; a node that no training row reaches any more keeps its
+    parent's mean (weight 0), so it predicts as its parent would. On digits
+    (depth 8, entropy, 40,000 kde rows plus the 1,077 training rows at T=2, mean
+    of seeds 0-2) 3 passes raised validation fidelity from 0.903 to 0.916 and test
+    fidelity from 0.907 to 0.916; further passes changed nothing. A pass took
+    about 1 s there, 2.6 s on 101,077 rows (one core).
+
     Args:
         max_depth: Maximum depth of the tree (``None``: unlimited).
         max_leaf_nodes: Maximum number of leaves, grown best-first (``None``: no cap).
@@ -260,6 +509,9 @@ class TreeSurrogate(_SurrogateBase):
             ``"entropy"`` it counts (row, class) pairs of the repetition.
         criterion: ``"squared_error"`` or ``"entropy"``.
         random_state: Seed for the tie-breaking feature permutation.
+        refine_passes: Maximum number of TAO passes over the grown tree (0: off,
+            the tree is exactly scikit-learn's greedy one). Passes stop early once
+            one changes no split; each costs a few seconds on 100,000 rows.
 
     Attributes:
         classes_: Sorted labels (1-D ``y``) or ``np.arange(k)`` (2-D ``y``).
@@ -274,6 +526,8 @@ class TreeSurrogate(_SurrogateBase):
             probability 1e-6 before renormalisation).
         complexity_: ``{"depth", "leaves", "nodes"}``.
         complexity_score_: Number of leaves.
+        refine_history_: Weighted training 0/1 error (share of the weight) before
+            TAO and after each pass run; empty when ``refine_passes == 0``.
 
     Example:
         >>> import numpy as np
@@ -291,15 +545,20 @@ class TreeSurrogate(_SurrogateBase):
     _kind = "tree"
 
     def __init__(self, max_depth=None, max_leaf_nodes=None, min_samples_leaf=1,
-                 criterion="squared_error", random_state=None):
+                 criterion="squared_error", random_state=None, refine_passes=0):
         self.max_depth = max_depth
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.criterion = criterion
         self.random_state = random_state
+        self.refine_passes = refine_passes
 
     def _fit_soft(self, X, proba, sw):
-        # Hyper-parameters other than the criterion are validated by the scikit-learn tree itself.
+        # Hyper-parameters other than the criterion and refine_passes are validated by the scikit-learn tree itself.
+        if (isinstance(self.refine_passes, bool) or not isinstance(self.refine_passes, (int, np.integer))
+                or self.refine_passes < 0):
+            raise ValueError(f"refine_passes must be a non-negative integer (0: no TAO refinement); "
+                             f"got {self.refine_passes!r}.")
         shared = dict(max_depth=self.max_depth, max_leaf_nodes=self.max_leaf_nodes,
                       min_samples_leaf=self.min_samples_leaf, random_state=self.random_state)
         if self.criterion == "squared_error":
@@ -311,10 +570,23 @@ class TreeSurrogate(_SurrogateBase):
                 X[rows], labels, sample_weight=proba[rows, labels] * sw[rows])
         else:
             raise ValueError(f"criterion must be 'squared_error' or 'entropy'; got {self.criterion!r}.")
-        # Node means over the original rows (not the repetition), identical in meaning for both criteria.
-        path = self.estimator_.decision_path(X).T.tocsr()  # (n_nodes, n) indicator
-        self.node_weight_ = np.asarray(path @ sw, dtype=np.float64)
-        self.node_proba_ = (path @ (proba * sw[:, None])) / self.node_weight_[:, None]
+        if self.refine_passes > 0:
+            # TAO works on the original rows (not the entropy repetition): the error it lowers is the
+            # disagreement of the argmax of the leaves' mean probabilities with each row's argmax class.
+            X32 = np.asarray(X, dtype=np.float32)  # scikit-learn routes float32 features
+            self.refine_history_ = _tao_refine(self.estimator_.tree_, X32, proba, sw, int(self.refine_passes))
+            tree = self.estimator_.tree_
+            depth = _node_depths(tree)
+            leaf = _descend(tree, X32, np.arange(X32.shape[0]), np.zeros(X32.shape[0], dtype=np.intp))
+            # Same arithmetic as inside TAO, so predict agrees exactly with the error TAO reported.
+            self.node_weight_, self.node_proba_ = _node_means(tree, depth, leaf, proba, sw)
+            self._sync_tree_stats(depth, leaf, proba, sw)
+        else:
+            # Node means over the original rows (not the repetition), identical in meaning for both criteria.
+            path = self.estimator_.decision_path(X).T.tocsr()  # (n_nodes, n) indicator
+            self.node_weight_ = np.asarray(path @ sw, dtype=np.float64)
+            self.node_proba_ = (path @ (proba * sw[:, None])) / self.node_weight_[:, None]
+            self.refine_history_ = np.array([])
         self.absent_classes_ = (proba * sw[:, None]).sum(axis=0) == 0
         self.bias_ = self.node_proba_[0].copy()
         self.complexity_ = {
@@ -323,6 +595,45 @@ class TreeSurrogate(_SurrogateBase):
             "nodes": int(self.estimator_.tree_.node_count),
         }
         self.complexity_score_ = self.complexity_["leaves"]
+
+    def _sync_tree_stats(self, depth, leaf, proba, sw):
+        """Rewrite ``estimator_.tree_``'s per-node statistics for the refined splits.
+
+        TAO moves rows between nodes, so the ``value``, sample counts and impurity
+        scikit-learn stored while growing would describe another tree. They are set
+        to what scikit-learn would have stored for this tree on the same data (for
+        ``"entropy"``: on the (row, class) repetition), so ``estimator_.predict``
+        and ``plot_tree`` stay consistent. Nodes no row reaches get zero counts and
+        impurity and, as value, their parent's.
+        """
+        tree = self.estimator_.tree_
+        if self.criterion == "entropy":
+            # (row, class) pairs of the repetition, weighted by mass
+            kept = proba > _ENTROPY_MIN_MASS
+            counts = kept.sum(axis=1).astype(np.float64)
+            mass = np.where(kept, proba, 0.0)
+            row_mass = mass.sum(axis=1)
+            share = np.divide(mass, row_mass[:, None], out=np.zeros_like(mass), where=row_mass[:, None] > 0)
+            weight, frac = _node_means(tree, depth, leaf, share, sw * row_mass)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                impurity = -np.where(frac > 0, frac * np.log2(frac), 0.0).sum(axis=1)
+            # the classifier only knows the classes that occur in the repetition
+            value = frac[:, self.estimator_.classes_.astype(np.intp)]
+        else:
+            counts = np.ones(len(sw))
+            weight, value = self.node_weight_, self.node_proba_
+            second = _node_means(tree, depth, leaf, proba ** 2, sw)[1]  # E[p^2] (rows need not sum to 1 here)
+            impurity = np.clip(second - value ** 2, 0.0, None).mean(axis=1)
+        n_rows = _node_means(tree, depth, leaf, np.ones((len(sw), 1)), counts)[0]
+        empty = self.node_weight_ == 0
+        impurity[empty] = 0.0
+        tree.n_node_samples[:] = np.rint(n_rows).astype(tree.n_node_samples.dtype)
+        tree.weighted_n_node_samples[:] = weight
+        tree.impurity[:] = impurity
+        if self.criterion == "entropy":  # classifier: (n_nodes, 1, n_classes) class fractions
+            tree.value[:, 0, :] = value
+        else:  # multi-output regressor: (n_nodes, k, 1) means
+            tree.value[:, :, 0] = value
 
     def _normalise(self, raw):
         return _floor_absent(np.clip(raw, 0.0, None), self.absent_classes_)

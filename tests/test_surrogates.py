@@ -23,6 +23,9 @@ from interpret_distill.surrogates import (
     LinearSurrogate,
     NaiveBayesSurrogate,
     TreeSurrogate,
+    _best_stump,
+    _node_depths,
+    _node_means,
     build_surrogate,
 )
 
@@ -50,6 +53,8 @@ def _one_blas_thread():
     TreeSurrogate(),
     TreeSurrogate(max_depth=3, random_state=0),
     TreeSurrogate(max_depth=3, criterion="entropy", random_state=0),
+    TreeSurrogate(max_depth=3, random_state=0, refine_passes=3),
+    TreeSurrogate(max_depth=4, criterion="entropy", random_state=0, refine_passes=3),
     LinearSurrogate(),
     LinearSurrogate(C=0.5, l1_ratio=1.0, tol=1e-10),
     NaiveBayesSurrogate(),
@@ -304,6 +309,226 @@ def test_string_labels_keep_their_names():
         model = build_surrogate(kind).fit(X, y)
         assert model.classes_.tolist() == ["a", "b", "c"]
         assert set(model.predict(X)) <= {"a", "b", "c"}
+
+
+# --------------------------------------------------------------------------- #
+# TAO refinement of the tree's splits (refine_passes)
+# --------------------------------------------------------------------------- #
+def _misleading_root():
+    """80 rows on which the impurity-greedy root split is not the 0/1-best one.
+
+    Class 0 (40 rows): 20 with x1 = 1 (16 of them x0 = 1), 20 with x1 = 0 (15 of
+    them x0 = 1). Class 1 (40 rows): all x1 = 0, 9 with x0 = 1.
+    - x1 <= 0.5 isolates a pure node (20 class 0 | 20 class 0 + 40 class 1):
+      Gini 0.75 * 4/9 = 0.333, entropy 0.75 * 0.918 = 0.689, but 20 errors.
+    - x0 <= 0.5 gives (9 class 0 + 31 class 1 | 31 class 0 + 9 class 1):
+      Gini 0.349, entropy 0.769, only 18 errors.
+    Both criteria pick x1; the 0/1-best stump is x0 <= 0.5 (class 1 left).
+    """
+    def block(x0, x1, label, count):
+        return [[x0, x1, label]] * count
+    rows = (block(1, 1, 0, 16) + block(0, 1, 0, 4) + block(1, 0, 0, 15) + block(0, 0, 0, 5)
+            + block(1, 0, 1, 9) + block(0, 0, 1, 31))
+    data = np.array(rows, dtype=np.float64)
+    return data[:, :2], data[:, 2].astype(int)
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_tao_fixes_a_misleading_greedy_root_split(criterion):
+    X, y = _misleading_root()
+    greedy = TreeSurrogate(max_depth=1, criterion=criterion).fit(X, y)
+    assert (greedy.estimator_.tree_.feature[0], greedy.estimator_.tree_.threshold[0]) == (1, 0.5)
+    assert greedy.score(X, y) == 60 / 80
+
+    refined = TreeSurrogate(max_depth=1, criterion=criterion, refine_passes=1).fit(X, y)
+    tree = refined.estimator_.tree_
+    # Leaves fixed at (left: class 1, right: class 0), every row is decided by the
+    # root; x0 <= 0.5 misroutes 9 + 9 rows against 20 for the greedy split.
+    assert (tree.feature[0], tree.threshold[0]) == (0, 0.5)
+    np.testing.assert_allclose(refined.refine_history_, [20 / 80, 18 / 80])
+    assert refined.score(X, y) == 62 / 80
+    # Leaf means are recomputed from the rows that now reach them.
+    np.testing.assert_allclose(refined.node_proba_, [[0.5, 0.5], [9 / 40, 31 / 40], [31 / 40, 9 / 40]])
+    np.testing.assert_allclose(refined.node_weight_, [80, 40, 40])
+    assert refined.export_text().splitlines()[0] == "|--- feature_0 <= 0.50"
+    # A second pass finds nothing better and stops.
+    twice = TreeSurrogate(max_depth=1, criterion=criterion, refine_passes=5).fit(X, y)
+    np.testing.assert_allclose(twice.refine_history_, [20 / 80, 18 / 80, 18 / 80])
+    # scikit-learn's own statistics describe the refined tree too.
+    assert tree.n_node_samples.tolist()[1:] == [40, 40]
+    inner = refined.estimator_
+    inner_proba = inner.predict(X) if criterion == "squared_error" else inner.predict_proba(X)
+    np.testing.assert_allclose(inner_proba, refined.predict_proba(X), atol=1e-12)
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_refine_passes_zero_is_the_greedy_tree(criterion):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(200, 4))
+    P = rng.dirichlet(np.ones(3), size=200)
+    default = TreeSurrogate(max_depth=4, criterion=criterion, random_state=0).fit(X, P)
+    explicit = TreeSurrogate(max_depth=4, criterion=criterion, random_state=0, refine_passes=0).fit(X, P)
+    assert default.get_params()["refine_passes"] == 0
+    assert default.refine_history_.size == 0
+    np.testing.assert_array_equal(default.estimator_.tree_.feature, explicit.estimator_.tree_.feature)
+    np.testing.assert_array_equal(default.estimator_.tree_.threshold, explicit.estimator_.tree_.threshold)
+    np.testing.assert_array_equal(default.node_proba_, explicit.node_proba_)
+    # ... which is scikit-learn's greedy tree, untouched.
+    if criterion == "squared_error":
+        from sklearn.tree import DecisionTreeRegressor
+        ref = DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, P, sample_weight=np.ones(len(X)))
+        np.testing.assert_array_equal(ref.tree_.feature, default.estimator_.tree_.feature)
+        np.testing.assert_array_equal(ref.tree_.threshold, default.estimator_.tree_.threshold)
+        # (values differ by float rounding only: fit renormalises the rows of P)
+        np.testing.assert_allclose(ref.tree_.value, default.estimator_.tree_.value, rtol=1e-12)
+
+
+def _weighted_error(model, X, P, sw):
+    return float(sw[model.predict(X) != P.argmax(axis=1)].sum() / sw.sum())
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+@pytest.mark.parametrize("soft", [True, False])
+def test_tao_never_increases_the_training_error(criterion, soft):
+    rng = np.random.default_rng(12)
+    for trial in range(8):
+        n, d, k = 300, 4, 3
+        X = np.round(rng.normal(size=(n, d)), 1)  # ties between values
+        logits = np.c_[X[:, 0] * X[:, 1], X[:, 2] - X[:, 3], np.sin(3 * X[:, 0])] * 3
+        P = softmax(logits + rng.normal(size=(n, k)), axis=1)
+        y = P if soft else P.argmax(axis=1)
+        sw = rng.integers(1, 4, size=n).astype(np.float64)
+        params = dict(max_depth=3 + trial % 3, criterion=criterion, random_state=trial)
+        greedy = TreeSurrogate(**params).fit(X, y, sample_weight=sw)
+        refined = TreeSurrogate(**params, refine_passes=4).fit(X, y, sample_weight=sw)
+        before, after = _weighted_error(greedy, X, P, sw), _weighted_error(refined, X, P, sw)
+        history = refined.refine_history_
+        assert after <= before
+        np.testing.assert_allclose([history[0], history[-1]], [before, after], atol=1e-12)
+        assert (np.diff(history) <= 0).all()
+        assert len(history) <= 5
+        # Same shape, only splits moved.
+        np.testing.assert_array_equal(greedy.estimator_.tree_.children_left,
+                                      refined.estimator_.tree_.children_left)
+        assert refined.complexity_ == greedy.complexity_
+        if trial == 0:
+            assert after < before  # refinement does something on this problem
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_refined_tree_outputs_stay_consistent(criterion):
+    rng = np.random.default_rng(21)  # a draw on which TAO leaves some nodes without rows
+    X = rng.normal(size=(400, 5))
+    P = softmax(np.c_[X[:, 0] + X[:, 1] ** 2, X[:, 2] * X[:, 0], -X[:, 3]] * 2, axis=1)
+    sw = rng.uniform(0.5, 2.0, size=400)
+    tree = TreeSurrogate(max_depth=5, criterion=criterion, random_state=0, refine_passes=3)
+    tree.fit(X, P, sample_weight=sw)
+    assert tree.refine_history_[-1] < tree.refine_history_[0]
+    inner = tree.estimator_.tree_
+
+    # Node statistics are those of the rows that reach each node now.
+    path = tree.estimator_.decision_path(X).toarray().astype(bool)
+    np.testing.assert_allclose(tree.node_weight_, sw @ path)
+    reached = tree.node_weight_ > 0
+    means = (path.T @ (P * sw[:, None]))[reached] / tree.node_weight_[reached, None]
+    np.testing.assert_allclose(tree.node_proba_[reached], means, atol=1e-12)
+    np.testing.assert_allclose(tree.bias_, sw @ P / sw.sum())
+    # A node that no row reaches any more keeps its parent's mean.
+    internal = np.flatnonzero(inner.children_left >= 0)
+    parent = dict(zip(inner.children_left[internal], internal)) | dict(zip(inner.children_right[internal], internal))
+    unreached = np.flatnonzero(~reached)
+    assert unreached.size > 0
+    for node in unreached:
+        np.testing.assert_array_equal(tree.node_proba_[node], tree.node_proba_[parent[node]])
+
+    Xt = rng.normal(size=(50, 5))
+    proba = tree.predict_proba(Xt)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    leaf_values = tree.node_proba_[tree.estimator_.apply(Xt)]
+    np.testing.assert_allclose(proba, leaf_values, atol=1e-12)
+    contrib = tree.decision_path_contributions(Xt)
+    np.testing.assert_allclose(tree.bias_ + contrib.sum(axis=1), leaf_values, atol=1e-12)
+    np.testing.assert_array_equal(tree.predict(Xt), proba.argmax(axis=1))
+    # export_text reads the refined splits.
+    text = tree.export_text(decimals=6)
+    assert f"feature_{inner.feature[0]} <= {inner.threshold[0]:.6f}" in text.splitlines()[0]
+    # scikit-learn's copy of the node statistics follows the refinement.
+    if criterion == "squared_error":
+        np.testing.assert_allclose(tree.estimator_.predict(Xt), leaf_values, atol=1e-12)
+        np.testing.assert_allclose(inner.weighted_n_node_samples, tree.node_weight_)
+        assert inner.n_node_samples.tolist() == path.sum(axis=0).tolist()
+    else:  # class fractions of the (row, class) repetition, masses <= 1e-3 left out
+        np.testing.assert_allclose(tree.estimator_.predict_proba(Xt), leaf_values, atol=1e-2)
+
+
+def test_node_means_fill_unreached_nodes_with_the_parent_mean():
+    # Depth-2 tree: node 0 -> (1 -> 2, 3), (4 -> 5, 6); no row reaches leaf 6.
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    tree = TreeSurrogate(max_depth=2).fit(X, [0, 1, 2, 3]).estimator_.tree_
+    assert tree.node_count == 7 and tree.children_left[4] == 5
+    leaf = np.array([2, 3, 5, 5])
+    P = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.5]])
+    weight, mean = _node_means(tree, _node_depths(tree), leaf, P, np.array([1.0, 1.0, 2.0, 2.0]))
+    np.testing.assert_allclose(weight, [6, 2, 1, 1, 4, 4, 0])
+    np.testing.assert_allclose(mean[4], [0.25, 0.0, 0.75])
+    np.testing.assert_allclose(mean[6], mean[4])  # unreached: its parent's mean
+    np.testing.assert_allclose(mean[0], [(1 + 1) / 6, 1 / 6, (2 + 1) / 6])
+
+
+def test_best_stump_matches_brute_force():
+    rng = np.random.default_rng(14)
+    for _ in range(30):
+        m, d = rng.integers(2, 12), rng.integers(1, 4)
+        Xn = rng.integers(0, 4, size=(m, d)).astype(np.float32)
+        z = rng.random(m) < 0.5
+        w = rng.integers(1, 4, size=m).astype(np.float64)
+        best = None
+        for f in range(d):
+            values = np.unique(Xn[:, f])
+            for lo, hi in zip(values[:-1], values[1:]):
+                t = (float(lo) + float(hi)) / 2
+                err = w[(Xn[:, f] > t) != z].sum()
+                if best is None or err < best[2]:  # first feature, lowest threshold on ties
+                    best = (f, t, err)
+        got = _best_stump(Xn, z, w)
+        if best is None:
+            assert got is None
+        else:
+            assert got[:2] == best[:2] and got[2] == pytest.approx(best[2])
+    # Repeating rows is the same as integer weights.
+    Xn = rng.normal(size=(20, 3)).astype(np.float32)
+    z, w = rng.random(20) < 0.5, rng.integers(1, 4, size=20)
+    assert _best_stump(Xn, z, w.astype(float)) == pytest.approx(
+        _best_stump(Xn.repeat(w, axis=0), z.repeat(w), np.ones(w.sum())))
+
+
+def test_refined_sample_weight_equals_repetition():
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(60, 3))
+    P = softmax(np.c_[X[:, 0] * X[:, 1], X[:, 2], -X[:, 0]] * 3, axis=1)
+    sw = rng.integers(1, 4, size=60)
+    for criterion in ("squared_error", "entropy"):
+        params = dict(max_depth=3, criterion=criterion, random_state=0, refine_passes=3)
+        weighted = TreeSurrogate(**params).fit(X, P, sample_weight=sw)
+        repeated = TreeSurrogate(**params).fit(X.repeat(sw, axis=0), P.repeat(sw, axis=0))
+        np.testing.assert_array_equal(weighted.estimator_.tree_.feature, repeated.estimator_.tree_.feature)
+        np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_refine_passes_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="refine_passes must be a non-negative integer"):
+        TreeSurrogate(refine_passes=bad).fit(_X4, [0, 1, 0, 1])
+
+
+def test_refined_tree_diagram_renders():
+    pytest.importorskip("matplotlib")
+    from interpret_distill.report.figures import tree_diagram
+    X, y = _misleading_root()
+    tree = TreeSurrogate(max_depth=1, refine_passes=1).fit(X, y)
+    fig = tree_diagram(tree, ["a", "b"], ["no", "yes"], max_depth=1)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("a ≤ 0.50") for t in texts)
 
 
 # --------------------------------------------------------------------------- #
