@@ -243,6 +243,18 @@ def test_transfer_set_student_matches_a_teacher_a_plain_student_cannot_learn_fro
     assert fidelity["transfer"] > fidelity["plain"]
 
 
+def test_scratch_baseline_of_a_transfer_set_student_makes_as_many_steps(iris):
+    dataset, _ = iris
+    m = len(dataset.y_train)
+    cfg = StudentConfig(hidden=[4], epochs=2, patience=2, batch_size=m,
+                        transfer_set={"augmentation": "noise", "n_synthetic": 3 * m})
+    # the distilled student: 4 batches per epoch; the scratch one: 1, so 4x the epochs
+    assert students.matched_scratch_config(cfg, m).epochs == 8
+    assert students.matched_scratch_config(cfg.model_copy(update={"transfer_set": None}), m).epochs == 2
+    _, log = train_scratch_student(dataset, cfg.model_copy(update={"patience": 100}), seed=0, progress=False)
+    assert log.epochs_run == 8
+
+
 def test_scratch_and_distilled_students_start_identical(iris):
     dataset, _ = iris
     cfg = StudentConfig(hidden=[4])
