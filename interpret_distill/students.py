@@ -159,8 +159,9 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     teacher's function between training points too; the loss's label term then uses the teacher's
     argmax on the mixed inputs (they have no ground truth). With ``transfer_set`` the teacher instead
     labels the training rows plus a fixed set of synthetic rows once (:func:`teacher_labelled_rows`) and
-    the student trains on those: many more distinct inputs per second than querying the teacher on
-    every batch, which is what lets a narrow student match the teacher on the few-thousand-row datasets.
+    the student trains on those: with no teacher forward pass per step it makes many more row updates
+    per second than function matching (digits: 40 passes over 101,077 rows in 11 s against 300 passes
+    over 1,077 rows in 9 s), which is what lets a narrow student match the teacher there.
 
     Args:
         dataset: the splits (train to fit, validation to stop early).
@@ -201,6 +202,7 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
     """
     if cfg.transfer_set is None:
         return cfg
+
     def batches(n_rows: int) -> int:
         return math.ceil(n_rows / cfg.batch_size)
 
