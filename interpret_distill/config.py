@@ -133,7 +133,7 @@ def _check_augmentation(name: str | None, params: dict[str, float]) -> None:
 class TransferRecipe(_Strict):
     """Synthetic inputs drawn near the training rows, to be labelled by the teacher."""
 
-    augmentation: str = Field(..., description="mixup / noise / neighbours / kde")
+    augmentation: str = Field(..., description="mixup / noise / neighbours / kde / local_kde")
     n_synthetic: int = Field(..., ge=0)
     params: dict[str, float] = Field(default_factory=dict)
 
@@ -162,7 +162,7 @@ class TransferConfig(_Strict):
         default_factory=list,
         description="more temperatures for the soft regime on the training rows; each kind keeps its validation-best",
     )
-    augmentation: str | None = Field(None, description="mixup / noise / neighbours / kde, or null")
+    augmentation: str | None = Field(None, description="mixup / noise / neighbours / kde / local_kde, or null")
     n_synthetic: int = Field(0, ge=0)
     params: dict[str, float] = Field(default_factory=dict)
     candidates: list[TransferCandidate] = Field(

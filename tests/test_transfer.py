@@ -14,6 +14,7 @@ from interpret_distill.transfer import (
     candidate_label,
     check_augmentation,
     kde,
+    local_kde,
     mixup_torch,
     neighbours,
     soft_labels,
@@ -113,7 +114,7 @@ def test_neighbours_lone_class_and_unlabelled(train):
 
 def test_unknown_augmentation_and_parameter(train):
     X, y = train
-    with pytest.raises(ValueError, match="allowed: kde, mixup, neighbours, noise"):
+    with pytest.raises(ValueError, match="allowed: kde, local_kde, mixup, neighbours, noise"):
         augment("cutmix", X, y, 5, np.random.default_rng(0))
     with pytest.raises(TypeError):
         augment("noise", X, y, 5, np.random.default_rng(0), sigma=1.0)
@@ -220,10 +221,50 @@ def test_kde_spread_scales_with_bandwidth(train):
     assert spreads[0] < spreads[1]
 
 
+def test_local_kde_noise_follows_each_neighbourhood():
+    # Two clusters varying in different directions: A along x0 at x1 = 0, B along x1 at x0 = 10. With k
+    # inside one cluster, each sample moves only the way its own neighbourhood varies; the global KDE
+    # (whose covariance mixes both clusters) moves samples off both lines.
+    t = np.linspace(-1, 1, 15)
+    A = np.stack([t, np.zeros_like(t)], axis=1)
+    B = np.stack([np.full_like(t, 10.0), 10 + t], axis=1)
+    X = np.vstack([A, B]).astype(np.float32)
+    out = local_kde(X, None, 600, np.random.default_rng(0), bandwidth=1.0, k=5)
+    on_a = np.isclose(out[:, 1], 0.0, atol=1e-5)
+    on_b = np.isclose(out[:, 0], 10.0, atol=1e-5)
+    assert (on_a | on_b).all() and on_a.any() and on_b.any()
+    assert out[on_a, 0].std() > 0.1 and out[on_b, 1].std() > 0.1  # they do move along their line
+    global_kde = kde(X, None, 600, np.random.default_rng(0), bandwidth=1.0)
+    assert not (np.isclose(global_kde[:, 1], 0.0, atol=1e-5) | np.isclose(global_kde[:, 0], 10.0, atol=1e-5)).all()
+
+
+def test_local_kde_spread_is_the_neighbourhood_covariance():
+    # A central cluster of three rows (k=2: each one's neighbourhood is the whole cluster) and two far
+    # corners that widen the training range, so clipping does not touch the cluster's samples.
+    cluster = np.array([[0.0, 0.0], [0.5, 0.2], [-0.5, 0.3]])
+    X = np.vstack([cluster, [[-100.0, -100.0], [100.0, 100.0]]]).astype(np.float32)
+    out = local_kde(X, None, 40000, np.random.default_rng(0), bandwidth=0.1, k=2).astype(np.float64)
+    near = out[np.abs(out).max(axis=1) < 5]
+    residual = near - cluster[np.argmin(((near[:, None, :] - cluster[None]) ** 2).sum(-1), axis=1)]
+    np.testing.assert_allclose(np.cov(residual.T), 0.1**2 * np.cov(cluster.T), rtol=0.05, atol=1e-5)
+
+
+def test_local_kde_degenerate_inputs_and_errors():
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype=np.float32)
+    copies = local_kde(X, None, 20, np.random.default_rng(0), bandwidth=0.0)
+    assert all(any(np.array_equal(c, x) for x in X) for c in copies)
+    np.testing.assert_array_equal(local_kde(X[:1], None, 3, np.random.default_rng(0)), np.repeat(X[:1], 3, axis=0))
+    assert local_kde(X, None, 4, np.random.default_rng(0), k=50.0).shape == (4, 2)  # k above m: all rows
+    with pytest.raises(ValueError, match="bandwidth"):
+        local_kde(X, None, 3, np.random.default_rng(0), bandwidth=-1.0)
+    with pytest.raises(ValueError, match="k must be"):
+        local_kde(X, None, 3, np.random.default_rng(0), k=0)
+
+
 def test_check_augmentation_names_and_parameters():
     check_augmentation("kde", {"bandwidth": 0.3})
     check_augmentation("neighbours", {"k": 5})
-    with pytest.raises(ValueError, match="unknown augmentation 'cutmix'; allowed: kde, mixup, neighbours, noise"):
+    with pytest.raises(ValueError, match="unknown augmentation 'cutmix'; allowed: kde, local_kde, mixup, neighbours, noise"):
         check_augmentation("cutmix")
     with pytest.raises(ValueError, match="has no parameter.*sigma; allowed: scale"):
         check_augmentation("noise", {"sigma": 1.0})
