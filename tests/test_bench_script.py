@@ -1,0 +1,41 @@
+"""The bench script's own bookkeeping: which runs it calls tuned, and the command it prints to reproduce them."""
+
+import importlib.util
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "run_bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("run_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_held_out_seeds_are_disjoint_from_the_tuning_seeds(bench):
+    assert not set(bench.SEEDS) & set(bench.HELDOUT_SEEDS)
+
+
+def test_tuning_note_says_whether_the_seeds_chose_the_settings(bench):
+    assert bench._tuning_note(bench.HELDOUT_SEEDS).startswith("**Held-out seeds.**")
+    tuned = bench._tuning_note(bench.SEEDS)
+    assert "not blind to their test split" in tuned and "Held-out" not in tuned
+    mixed = bench._tuning_note([bench.SEEDS[0], 99])  # one tuned seed is enough to taint the run
+    assert f"seed(s) {bench.SEEDS[0]} of this run" in mixed
+
+
+def test_reproduce_command_matches_the_run(bench):
+    everything = list(bench.DATASETS)
+    default = Namespace(seeds=list(bench.SEEDS), datasets=everything, out=str(bench.HERE))
+    assert bench._command(default).startswith("make bench ")
+    heldout = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out=str(bench.HERE / "heldout"))
+    assert bench._command(heldout).startswith("make bench-heldout ")
+    elsewhere = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out="/tmp/bench")
+    assert bench._command(elsewhere).endswith("--seeds 3 4 5 --out /tmp/bench")
+    custom = Namespace(seeds=[7], datasets=["wine"], out="/tmp/bench")
+    assert bench._command(custom) == ".venv/bin/python benchmarks/run_bench.py --seeds 7 --datasets wine --out /tmp/bench"
