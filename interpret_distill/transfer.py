@@ -5,9 +5,10 @@ nothing here can see validation or test data. Augmentations are looked up by nam
 :data:`AUGMENTATIONS`; each has the signature ``(X, y, n, rng, **params) -> X_new (n, d) float32``.
 
 Which augmentation (and how many rows) helps depends on the data and on the surrogate: on digits,
-tens of thousands of mixup, ``kde`` or ``local_kde`` rows lift a depth-8 tree's fidelity by several points
-(``local_kde``, which moves rows only the way their neighbours differ, the most), while on wine mixup can hurt. So a config may list several candidates (:func:`candidate_label` names them)
-and the pipeline keeps, per surrogate kind, the one with the best *validation* fidelity.
+tens of thousands of mixup, ``kde`` or ``local_kde`` rows lift a depth-8 tree's fidelity by several
+points (``local_kde``, which moves rows only the way their neighbours differ, the most), while on wine
+mixup can hurt. So a config may list several candidates (:func:`candidate_label` names them) and the
+pipeline keeps, per surrogate kind, the one with the best *validation* fidelity.
 """
 
 from __future__ import annotations
@@ -234,9 +235,9 @@ def local_kde(
         return _finish(X, Xd[anchors])
     size = min(k + 1, len(X))  # the anchor and its neighbours
     neighbourhood = NearestNeighbors(n_neighbors=size).fit(Xd).kneighbors(Xd, return_distance=False)
-    centre = Xd[neighbourhood].mean(axis=1)
-    # Σ z_j (x_j - mean) with z_j ~ N(0, 1) has covariance (size - 1) Σₐ; one neighbour column at a time
-    # keeps memory at n x d instead of n x size x d.
+    # One neighbour column at a time keeps memory at (m or n) x d, never m x size x d.
+    centre = sum(Xd[neighbourhood[:, j]] for j in range(size)) / size
+    # Σ z_j (x_j - mean) with z_j ~ N(0, 1) has covariance (size - 1) Σₐ.
     noise = np.zeros((n, X.shape[1]))
     for j in range(size):
         noise += rng.normal(size=(n, 1)) * (Xd[neighbourhood[anchors, j]] - centre[anchors])
