@@ -300,11 +300,12 @@ def _tuning_note(seeds) -> str:
 
 def _command(args) -> str:
     """The command line that reproduces this run."""
-    if list(args.seeds) == list(SEEDS) and list(args.datasets) == list(DATASETS) and Path(args.out).resolve() == HERE:
+    all_datasets, seeds, out = list(args.datasets) == list(DATASETS), list(args.seeds), Path(args.out).resolve()
+    if all_datasets and seeds == list(SEEDS) and out == HERE:
         return "make bench            # = .venv/bin/python benchmarks/run_bench.py"
-    if list(args.seeds) == list(HELDOUT_SEEDS) and list(args.datasets) == list(DATASETS) and Path(args.out).resolve() == HERE / "heldout":
+    if all_datasets and seeds == list(HELDOUT_SEEDS) and out == HERE / "heldout":
         return "make bench-heldout    # = .venv/bin/python benchmarks/run_bench.py --seeds 3 4 5 --out benchmarks/heldout"
-    extra = f" --datasets {' '.join(args.datasets)}" if list(args.datasets) != list(DATASETS) else ""
+    extra = "" if all_datasets else f" --datasets {' '.join(args.datasets)}"
     return f".venv/bin/python benchmarks/run_bench.py --seeds {' '.join(map(str, args.seeds))}{extra} --out {args.out}"
 
 
