@@ -23,7 +23,9 @@ from interpret_distill.surrogates import (
     LinearSurrogate,
     NaiveBayesSurrogate,
     TreeSurrogate,
+    _best_depth2,
     _best_stump,
+    _fringe_cuts,
     _node_depths,
     _node_means,
     build_surrogate,
@@ -55,6 +57,7 @@ def _one_blas_thread():
     TreeSurrogate(max_depth=3, criterion="entropy", random_state=0),
     TreeSurrogate(max_depth=3, random_state=0, refine_passes=3),
     TreeSurrogate(max_depth=4, criterion="entropy", random_state=0, refine_passes=3),
+    TreeSurrogate(max_depth=4, criterion="entropy", random_state=0, refine_passes=2, fringe_cuts=4),
     LinearSurrogate(),
     LinearSurrogate(C=0.5, l1_ratio=1.0, tol=1e-10),
     NaiveBayesSurrogate(),
@@ -515,10 +518,117 @@ def test_refined_sample_weight_equals_repetition():
         np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-9)
 
 
+@pytest.mark.parametrize("name", ["refine_passes", "fringe_cuts"])
 @pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
-def test_refine_passes_must_be_a_non_negative_integer(bad):
-    with pytest.raises(ValueError, match="refine_passes must be a non-negative integer"):
-        TreeSurrogate(refine_passes=bad).fit(_X4, [0, 1, 0, 1])
+def test_refinement_counts_must_be_non_negative_integers(name, bad):
+    with pytest.raises(ValueError, match=f"{name} must be a non-negative integer"):
+        TreeSurrogate(**{name: bad}).fit(_X4, [0, 1, 0, 1])
+
+
+# --------------------------------------------------------------------------- #
+# Exact search of the bottom depth-2 subtrees (fringe_cuts)
+# --------------------------------------------------------------------------- #
+def _xor_with_a_decoy():
+    """80 rows, class = x0 XOR x1 (20 per cell); x2 = 1 on 14 of each class-1 cell, 6 of each class-0 cell.
+
+    x0 and x1 alone carry no information, x2 does, so an impurity-greedy depth-2
+    tree splits on x2 first and can then only reach 56/80; the depth-2 tree
+    x0 -> x1 classifies every row.
+    """
+    rows = []
+    for x0 in (0, 1):
+        for x1 in (0, 1):
+            label = x0 ^ x1
+            with_decoy = 14 if label else 6
+            rows += [[x0, x1, 1, label]] * with_decoy + [[x0, x1, 0, label]] * (20 - with_decoy)
+    data = np.array(rows, dtype=np.float64)
+    return data[:, :3], data[:, 3].astype(int)
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_fringe_search_solves_xor_behind_a_decoy(criterion):
+    X, y = _xor_with_a_decoy()
+    greedy = TreeSurrogate(max_depth=2, criterion=criterion).fit(X, y)
+    assert greedy.estimator_.tree_.feature[0] == 2 and greedy.score(X, y) == 56 / 80
+    # TAO moves one split at a time: every single move from here keeps 24 errors.
+    tao = TreeSurrogate(max_depth=2, criterion=criterion, refine_passes=5).fit(X, y)
+    assert tao.score(X, y) == 56 / 80
+    searched = TreeSurrogate(max_depth=2, criterion=criterion, refine_passes=5, fringe_cuts=1).fit(X, y)
+    tree = searched.estimator_.tree_
+    assert searched.score(X, y) == 1.0 and searched.fringes_changed_ == 1
+    assert tree.feature[tree.children_left >= 0].tolist() == [0, 1, 1]
+    np.testing.assert_allclose(searched.refine_history_, [24 / 80, 24 / 80, 0.0, 0.0])
+    np.testing.assert_allclose(searched.node_proba_[tree.children_left < 0].max(axis=1), 1.0)
+    assert searched.complexity_ == greedy.complexity_
+
+
+@pytest.mark.parametrize("block", [2_000_000, 7])  # 7: many row blocks and root-split chunks
+def test_best_depth2_matches_brute_force(block, monkeypatch):
+    monkeypatch.setattr(surrogates, "_FRINGE_BLOCK", block)
+    rng = np.random.default_rng(16)
+    for _ in range(40):
+        m, F, k = rng.integers(2, 25), rng.integers(1, 5), rng.integers(2, 4)
+        goes_right = (rng.random((m, F)) < 0.5).astype(np.float64)
+        target = rng.integers(0, k, size=m)
+        w = rng.integers(1, 4, size=m).astype(np.float64)
+
+        def majority(mask):
+            return np.bincount(target[mask], weights=w[mask], minlength=k).max()
+
+        def best_child(side):  # lowest split index on ties
+            scores = [majority(side & (goes_right[:, b] > 0)) + majority(side & (goes_right[:, b] == 0))
+                      for b in range(F)]
+            return int(np.argmax(scores)), max(scores)
+
+        best = None
+        for a in range(F):
+            b_left, left = best_child(goes_right[:, a] == 0)
+            b_right, right = best_child(goes_right[:, a] > 0)
+            if best is None or left + right > best[3]:
+                best = (a, b_left, b_right, left + right)
+        got = _best_depth2(goes_right.astype(np.float32), np.arange(F), np.full(F, 0.5), target, w, k)
+        assert got[:3] == best[:3] and got[3] == pytest.approx(best[3])
+
+
+def test_fringe_cuts_are_midpoints_or_weighted_quantiles():
+    X = np.array([[0.0, 0.0], [1.0, 0.1], [1.0, 0.2], [3.0, 0.3], [3.0, 0.4]], dtype=np.float32)
+    sw = np.ones(5)
+    features, thresholds = _fringe_cuts(X, sw, 3)
+    # feature 0 has 3 distinct values (<= 3 + 1): every midpoint; feature 1 has 5: quantile midpoints
+    assert features.tolist()[:2] == [0, 0] and thresholds[:2].tolist() == [0.5, 2.0]
+    assert (features == 1).sum() <= 3
+    # integer weights give the cuts of the repeated rows
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    w = rng.integers(1, 4, size=40)
+    weighted = _fringe_cuts(X, w.astype(float), 6)
+    repeated = _fringe_cuts(X.repeat(w, axis=0), np.ones(w.sum()), 6)
+    np.testing.assert_array_equal(weighted[0], repeated[0])
+    np.testing.assert_array_equal(weighted[1], repeated[1])
+    assert np.bincount(weighted[0]).max() <= 6
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
+def test_fringe_search_never_increases_the_training_error(criterion):
+    rng = np.random.default_rng(18)
+    changed = 0
+    for trial in range(6):
+        n, d, k = 300, 4, 3
+        X = np.round(rng.normal(size=(n, d)), 1)
+        P = softmax(np.c_[X[:, 0] * X[:, 1], X[:, 2] - X[:, 3], np.sin(3 * X[:, 0])] * 3
+                    + rng.normal(size=(n, k)), axis=1)
+        sw = rng.integers(1, 4, size=n).astype(np.float64)
+        params = dict(max_depth=3 + trial % 3, criterion=criterion, random_state=trial, refine_passes=2)
+        tao = TreeSurrogate(**params).fit(X, P, sample_weight=sw)
+        searched = TreeSurrogate(**params, fringe_cuts=8).fit(X, P, sample_weight=sw)
+        history = searched.refine_history_
+        assert (np.diff(history) <= 1e-12).all()
+        np.testing.assert_allclose(history[:len(tao.refine_history_)], tao.refine_history_)
+        np.testing.assert_allclose(history[-1], _weighted_error(searched, X, P, sw), atol=1e-12)
+        np.testing.assert_array_equal(tao.estimator_.tree_.children_left,
+                                      searched.estimator_.tree_.children_left)
+        changed += searched.fringes_changed_
+    assert changed > 0
 
 
 def test_refined_tree_diagram_renders():
