@@ -330,10 +330,14 @@ def _misleading_root():
     """
     def block(x0, x1, label, count):
         return [[x0, x1, label]] * count
-    rows = (block(1, 1, 0, 16) + block(0, 1, 0, 4) + block(1, 0, 0, 15) + block(0, 0, 0, 5)
-            + block(1, 0, 1, 9) + block(0, 0, 1, 31))
+    return _features_and_labels(block(1, 1, 0, 16) + block(0, 1, 0, 4) + block(1, 0, 0, 15) + block(0, 0, 0, 5)
+                                + block(1, 0, 1, 9) + block(0, 0, 1, 31))
+
+
+def _features_and_labels(rows):
+    """Rows of [features..., label] as (float X, int y)."""
     data = np.array(rows, dtype=np.float64)
-    return data[:, :2], data[:, 2].astype(int)
+    return data[:, :-1], data[:, -1].astype(int)
 
 
 @pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
@@ -541,8 +545,7 @@ def _xor_with_a_decoy():
             label = x0 ^ x1
             with_decoy = 14 if label else 6
             rows += [[x0, x1, 1, label]] * with_decoy + [[x0, x1, 0, label]] * (20 - with_decoy)
-    data = np.array(rows, dtype=np.float64)
-    return data[:, :3], data[:, 3].astype(int)
+    return _features_and_labels(rows)
 
 
 @pytest.mark.parametrize("criterion", ["squared_error", "entropy"])
