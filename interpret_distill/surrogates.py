@@ -376,7 +376,7 @@ def _best_depth2(Xn, features, thresholds, target, w, k):
     the weight of class-``c`` rows that splits ``a`` and ``b`` both send right, all
     four leaves' class weights follow by inclusion-exclusion, so the search costs
     one ``(F, m_c) @ (m_c, F)`` product per class. Rows and root splits are taken
-    in blocks, so memory stays near 50 MB whatever the number of rows.
+    in blocks, so memory stays under about 100 MB whatever the number of rows.
 
     Args:
         Xn: ``(m, d)`` float32 features of the rows.
@@ -434,8 +434,8 @@ def _fringe_search(tree, X, proba, sw, n_cuts):
     strictly lowers the fringe's weighted training error with the leaves labelled as
     ``predict`` labels them (argmax of the mean probability). Fringes hold disjoint
     rows, so the whole tree's training error falls by the sum. TAO moves one split
-    at a time with the others fixed; this moves three at once, which is what the
-    greedy growth gets most wrong near the leaves.
+    at a time with the others fixed; this moves three at once (on the bench's digits
+    trees it still lowered training disagreement by about 0.01 after TAO had converged).
 
     Args:
         tree: scikit-learn ``Tree``; ``feature`` and ``threshold`` are overwritten.
