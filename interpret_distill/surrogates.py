@@ -668,8 +668,9 @@ class TreeSurrogate(_SurrogateBase):
     (depth 8, 100,000 ``local_kde`` rows at T=2, TAO 5 passes, seeds 0-1 and 6-11)
     it raised transfer-set agreement from 0.920 to 0.931 and validation fidelity
     from 0.917 to 0.929 (mean of 8 seeds; higher on 7 of them). With 20,000 rows
-    it fitted the transfer set better too but gained nothing on validation (0.909
-    both): each fringe needs enough rows for an exact fit not to overfit them.
+    it fitted the transfer set better too but gained nothing on validation (0.908
+    without, 0.909 with): each fringe needs enough rows for an exact fit not to
+    overfit them.
 
     Args:
         max_depth: Maximum depth of the tree (``None``: unlimited).
