@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -344,6 +345,10 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
             ax.set_xscale("log")
         else:
             ax.set_xscale("symlog", linthresh=1)
+        low, high = ax.get_xlim()
+        # Over a decade or more a power of ten is labelled; minor labels (2x10^1, 3x10^1, ...) would overlap.
+        if high >= 10 * max(low, 1):
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(kind)
         ax.set_xlabel(f"complexity ({COMPLEXITY_UNITS.get(kind, 'score')}, log scale)")
         ax.set_ylabel(f"{split} fidelity (agreement with teacher)")

@@ -221,6 +221,22 @@ def test_frontier_plot(sweeps):
         frontier_plot(sweeps[1], split="train")
 
 
+def test_frontier_plot_labels_only_powers_of_ten_on_a_wide_axis():
+    # leaves from 16 to 709 (the digits report): matplotlib would also label 2x10^1 ... 6x10^2, and they overlap
+    df = pd.DataFrame({"kind": ["tree"] * 4, "regime": ["soft"] * 4, "complexity_score": [16, 42, 163, 709],
+                       "test_fidelity": [0.5, 0.7, 0.8, 0.9]})
+    ax = frontier_plot(df).axes[0]
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()] == []
+    majors = [t.get_text() for t in ax.xaxis.get_majorticklabels() if t.get_text()]
+    assert any("10^{1}" in t for t in majors) and any("10^{2}" in t for t in majors)
+    # a narrow range (no power of ten inside) keeps matplotlib's minor labels
+    narrow = df.assign(complexity_score=[20, 30, 40, 60])
+    ax = frontier_plot(narrow).axes[0]
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()]
+
+
 def test_frontier_plot_front_line_matches_pareto_front():
     df = toy_table()
     fig = frontier_plot(df, split="test")
