@@ -26,6 +26,7 @@ from interpret_distill.surrogates import (
     _best_depth2,
     _best_stump,
     _fringe_cuts,
+    _nb_conditional_loss,
     _node_depths,
     _node_means,
     build_surrogate,
@@ -61,6 +62,7 @@ def _one_blas_thread():
     LinearSurrogate(),
     LinearSurrogate(C=0.5, l1_ratio=1.0, tol=1e-10),
     NaiveBayesSurrogate(),
+    NaiveBayesSurrogate(objective="conditional", max_iter=50),
 ])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -142,6 +144,72 @@ def test_naive_bayes_matches_gaussian_nb_on_expanded_rows():
     np.testing.assert_allclose(nb.var_, ref.var_, rtol=1e-9)
     np.testing.assert_allclose(nb.class_prior_, ref.class_prior_, rtol=1e-9)
     np.testing.assert_allclose(nb.predict_proba(X), ref.predict_proba(X), atol=1e-9)
+
+
+def _correlated_linear_teacher():
+    # Two strongly correlated features and a linear teacher: naive Bayes' moment
+    # estimates ignore the correlation and misplace the boundary, but a Gaussian
+    # NB with equal variances has a linear boundary, so some parameters fit it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2)) @ np.array([[1.0, 0.0], [0.9, 0.45]])
+    return X, (X[:, 0] > 0.5 * X[:, 1]).astype(int)
+
+
+def test_conditional_naive_bayes_fits_the_boundary_the_moments_miss():
+    X, y = _correlated_linear_teacher()
+    generative = NaiveBayesSurrogate().fit(X, y)
+    conditional = NaiveBayesSurrogate(objective="conditional").fit(X, y)
+    assert generative.score(X, y) < 0.9
+    assert conditional.score(X, y) >= 0.99
+    assert conditional.converged_ and 0 < conditional.n_iter_ <= 300
+    assert generative.n_iter_ == 1
+
+
+def test_conditional_naive_bayes_lowers_the_divergence_from_soft_labels():
+    X, _ = _correlated_linear_teacher()
+    P = softmax(np.column_stack([X[:, 0] - 0.5 * X[:, 1], np.zeros(len(X)), -X[:, 1]]), axis=1)
+    def kl(model):  # KL(target || model), mean over rows
+        return (P * (np.log(P) - np.log(model.predict_proba(X)))).sum(axis=1).mean()
+    generative = NaiveBayesSurrogate(var_smoothing=0.01).fit(X, P)
+    conditional = NaiveBayesSurrogate(var_smoothing=0.01, objective="conditional").fit(X, P)
+    assert kl(conditional) < 0.01 * kl(generative), (kl(conditional), kl(generative))
+    # variances respect the smoothing floor; predict_proba is still the NB formula
+    assert (conditional.var_ >= conditional.estimator_.epsilon_ * (1 - 1e-9)).all()
+    log_joint = (np.log(conditional.class_prior_)
+                 - 0.5 * np.log(2 * np.pi * conditional.var_).sum(axis=1)
+                 - 0.5 * ((X[:, None, :] - conditional.theta_) ** 2 / conditional.var_).sum(axis=2))
+    np.testing.assert_allclose(conditional.predict_proba(X), softmax(log_joint, axis=1), atol=1e-9)
+
+
+def test_conditional_naive_bayes_gradient_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    n, d, k = 7, 3, 4
+    X, target = rng.normal(size=(n, d)), rng.dirichlet(np.ones(k), size=n)
+    w = rng.uniform(0.5, 2.0, size=n)
+    w /= w.sum()
+    theta0, log_var0 = rng.normal(size=(k, d)), rng.normal(scale=0.3, size=(k, d))
+    params = rng.normal(scale=0.5, size=2 * k * d + k)
+    loss, grad = _nb_conditional_loss(params, X, target, w, theta0, log_var0, 0.3)
+    step = 1e-6
+    numeric = np.array([
+        (_nb_conditional_loss(params + step * e, X, target, w, theta0, log_var0, 0.3)[0]
+         - _nb_conditional_loss(params - step * e, X, target, w, theta0, log_var0, 0.3)[0]) / (2 * step)
+        for e in np.eye(len(params))])
+    np.testing.assert_allclose(grad, numeric, atol=1e-7)
+    # by hand: one row, one feature, two classes at the anchor, uniform target
+    one = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # theta, u, b for classes 0 and 1
+    loss, grad = _nb_conditional_loss(one, np.array([[1.0]]), np.array([[0.5, 0.5]]),
+                                      np.array([1.0]), np.zeros((2, 1)), np.zeros((2, 1)), 1.0)
+    assert loss == pytest.approx(np.log(2)) and np.allclose(grad, 0.0)
+
+
+def test_conditional_anchor_pulls_towards_the_moment_estimates():
+    X, y = _correlated_linear_teacher()
+    moments = NaiveBayesSurrogate().fit(X, y)
+    def distance(anchor):
+        nb = NaiveBayesSurrogate(objective="conditional", anchor=anchor).fit(X, y)
+        return np.abs(nb.theta_ - moments.theta_).sum()
+    assert distance(1e4) < 0.1 * distance(0.0)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -734,6 +802,11 @@ def test_invalid_hyper_parameters_raise_in_fit():
         TreeSurrogate(max_depth=0).fit(_X4, y)
     with pytest.raises(ValueError, match="var_smoothing"):
         NaiveBayesSurrogate(var_smoothing=-1.0).fit(_X4, y)
+    for bad, message in ((NaiveBayesSurrogate(objective="discriminative"), "objective must be one of"),
+                         (NaiveBayesSurrogate(anchor=-1.0), "anchor must be a number >= 0"),
+                         (NaiveBayesSurrogate(max_iter=0), "max_iter must be an integer >= 1")):
+        with pytest.raises(ValueError, match=message):
+            bad.fit(_X4, y)
     single = LinearSurrogate()
     with pytest.raises(ValueError, match="at least 2 classes"):
         single.fit(_X4, [3, 3, 3, 3])
@@ -785,7 +858,7 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
-def test_module_depends_only_on_numpy_and_sklearn():
+def test_module_depends_only_on_numpy_scipy_and_sklearn():
     # Static check: importing the package elsewhere may pull in torch, this file
     # itself must not.
     tree = ast.parse(Path(surrogates.__file__).read_text())
@@ -795,4 +868,4 @@ def test_module_depends_only_on_numpy_and_sklearn():
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             roots.add(node.module.split(".")[0])
-    assert roots <= {"__future__", "html", "numpy", "sklearn"}, roots
+    assert roots <= {"__future__", "html", "numpy", "scipy", "sklearn"}, roots
