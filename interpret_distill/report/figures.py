@@ -144,6 +144,8 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
 def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], image_shape=None, top: int = 15) -> Figure:
     """Class-conditional means of the naive-Bayes surrogate (images, or a class × feature heatmap)."""
     theta = np.asarray(nb.theta_)
+    # refitted means are the model's Gaussian centres, not the classes' sample averages
+    fitted = ", fitted for agreement with the teacher" if getattr(nb, "objective", "") == "conditional" else ""
     feature_names, class_names = [plot_text(n) for n in feature_names], [plot_text(n) for n in class_names]
     if image_shape:
         fig, axes = _grid(len(class_names), 5, size=1.9)
@@ -151,7 +153,7 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
             ax.imshow(_image(row, image_shape), cmap="gray_r")
             ax.set_title(f"class {name}", fontsize=9)
             ax.axis("off")
-        fig.suptitle("Naive-Bayes surrogate: class means (scaled pixels)", fontsize=10)
+        fig.suptitle(f"Naive-Bayes surrogate: class means (scaled pixels{fitted})", fontsize=10)
         return fig
     spread = theta.max(0) - theta.min(0)
     order = np.argsort(spread)[::-1][:top]
@@ -162,7 +164,7 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
     ax.set_xticks(range(len(order)), [feature_names[i] for i in order], rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
     fig.colorbar(im, ax=ax, label="class mean (standardised)")
-    ax.set_title("Naive-Bayes surrogate: class means of the most class-dependent features", fontsize=10)
+    ax.set_title(f"Naive-Bayes surrogate: class means of the most class-dependent features{fitted}", fontsize=10)
     fig.tight_layout()
     return fig
 
