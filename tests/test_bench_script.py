@@ -4,6 +4,7 @@ import importlib.util
 from argparse import Namespace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "run_bench.py"
@@ -39,3 +40,24 @@ def test_reproduce_command_matches_the_run(bench):
     assert bench._command(elsewhere).endswith("--seeds 3 4 5 --out /tmp/bench")
     custom = Namespace(seeds=[7], datasets=["wine"], out="/tmp/bench")
     assert bench._command(custom) == ".venv/bin/python benchmarks/run_bench.py --seeds 7 --datasets wine --out /tmp/bench"
+
+
+def _wine_linear(correct_rows: list[tuple[int, int]]) -> pd.DataFrame:
+    """Per seed, (distilled, hard-label) correct test rows out of 45, as bench metrics rows."""
+    rows = []
+    for seed, pair in enumerate(correct_rows):
+        for (role, regime), correct in zip([("distilled", "soft"), ("baseline", "hard")], pair):
+            rows.append({"family": "surrogate", "dataset": "wine", "kind": "linear", "role": role,
+                         "regime": regime, "seed": seed, "fidelity": correct / 45, "n_test": 45})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("correct_rows, measured, ok", [
+    ([(45, 45), (44, 45), (45, 44)], "0.993 vs 0.993 (+0.000; test rows per seed +0, -1, +1)", True),
+    ([(45, 45), (44, 45), (45, 45)], "0.993 vs 1.000 (-0.007; test rows per seed +0, -1, +0)", False),
+])
+def test_hard_label_comparison_reports_test_rows_per_seed(bench, correct_rows, measured, ok):
+    targets = bench.check_targets(_wine_linear(correct_rows), pd.DataFrame(), wall_seconds=1.0)
+    linear = next(t for t in targets if t["target"] == "wine: linear (validation-selected) ≥ hard-label fit")
+    assert linear["measured"] == measured
+    assert linear["ok"] is ok
