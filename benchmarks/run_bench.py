@@ -109,9 +109,9 @@ def run_one(dataset_name: str, seed: int, use_cache: bool) -> tuple[pd.DataFrame
     metrics, _ = metrics_table(models, dataset, teacher_probs)
     metrics["n_params"] = [count_parameters(m.model) if m.is_torch else np.nan for m in models]
     metrics["teacher_params"] = info["n_params"]
-    metrics["n_test"] = len(dataset.y_test)
-    tag = {"dataset": dataset_name, "seed": seed}
     sizes = {"n_train": len(dataset.y_train), "n_val": len(dataset.y_val), "n_test": len(dataset.y_test)}
+    metrics["n_test"] = sizes["n_test"]
+    tag = {"dataset": dataset_name, "seed": seed}
     return metrics.assign(**tag), sweep.assign(**tag), {**tag, **sizes, **timer.seconds}
 
 
@@ -234,11 +234,12 @@ def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: floa
     for (dataset, kind), group in sur.groupby(["dataset", "kind"], sort=False):
         distilled = group[group.role == "distilled"].set_index("seed")
         hard = group[group.regime == "hard"].set_index("seed")
-        gap = distilled.fidelity.mean() - hard.fidelity.mean()
+        distilled_mean, hard_mean = distilled.fidelity.mean(), hard.fidelity.mean()
+        gap = distilled_mean - hard_mean
         # small test splits make every difference a whole number of rows: say how many, per seed
         rows_gained = ((distilled.fidelity - hard.fidelity) * distilled.n_test).round().astype(int)
         rows.append({"target": f"{dataset}: {kind} (validation-selected) ≥ hard-label fit",
-                     "measured": f"{distilled.fidelity.mean():.3f} vs {hard.fidelity.mean():.3f} ({gap:+.3f}; "
+                     "measured": f"{distilled_mean:.3f} vs {hard_mean:.3f} ({gap:+.3f}; "
                                  f"test rows per seed {', '.join(f'{n:+d}' for n in rows_gained)})",
                      "ok": bool(gap >= -1e-12)})
 
