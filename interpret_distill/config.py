@@ -87,12 +87,15 @@ class DataConfig(_Strict):
         return value
 
 
+LayerWidths = list[Annotated[int, Field(gt=0)]]
+
+
 class TeacherConfig(_Strict):
     """The network to explain: trained here, or the user's own."""
 
     arch: Literal["mlp", "cnn"] = "mlp"
-    hidden: list[int] = Field(default_factory=lambda: [128, 64])
-    channels: list[int] = Field(default_factory=lambda: [16, 32])
+    hidden: LayerWidths = Field(default_factory=lambda: [128, 64])
+    channels: LayerWidths = Field(default_factory=lambda: [16, 32])
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(60, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -189,8 +192,8 @@ class StudentConfig(_Strict):
     """The compact neural student and its distillation loss."""
 
     arch: Literal["mlp", "cnn"] = "mlp"
-    hidden: list[int] = Field(default_factory=lambda: [16])
-    channels: list[int] = Field(default_factory=lambda: [4, 8])
+    hidden: LayerWidths = Field(default_factory=lambda: [16])
+    channels: LayerWidths = Field(default_factory=lambda: [4, 8])
     centre_inputs: bool = Field(
         True, description="mlp: subtract the training mean first (keeps narrow ReLU layers alive on [0, 1] pixels)"
     )
@@ -245,7 +248,7 @@ class ExperimentConfig(_Strict):
     """One experiment: data → teacher → student + surrogates → evaluation → report."""
 
     name: str = Field(..., description="names the run folder: letters, digits, '_', '.', '-'")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="numpy and torch seeds take 0 .. 2**32 - 1")
     data: DataConfig
     teacher: TeacherConfig = TeacherConfig()
     transfer: TransferConfig = TransferConfig()
@@ -261,6 +264,13 @@ class ExperimentConfig(_Strict):
     regimes: list[str] = Field(default_factory=lambda: ["ground_truth", "hard", "soft", "soft+transfer"])
     n_jobs: int = Field(-1, description="joblib workers for the surrogate sweep (-1: all cores)")
     progress: bool = True
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _workers(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("n_jobs must be a number of workers (1, 2, ...) or -1 for all cores, not 0")
+        return value
 
     @field_validator("surrogates")
     @classmethod
@@ -437,6 +447,6 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
         raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
     if raw is None:
         raise ConfigError(f"{path}: the file is empty; see the README for a config example")
-    if overrides:
+    if overrides and isinstance(raw, dict):  # anything else is refused, with its type named, by parse_config
         raw = {**raw, **overrides}
     return parse_config(raw, origin=str(path))

@@ -27,6 +27,12 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be > 0, got {temperature}")
 
 
+def _check_weights(**weights: float) -> None:
+    for name, value in weights.items():
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+
+
 def _label_term(student_logits: torch.Tensor, labels: torch.Tensor | None, weight: float, loss: str) -> torch.Tensor:
     """``weight * CE(student, labels)``; skipped (not just zeroed) when ``weight == 0`` so labels may be None."""
     if weight == 0:
@@ -127,6 +133,7 @@ def dkd_loss(
         0.0
     """
     _check_temperature(temperature)
+    _check_weights(alpha=alpha, beta=beta, ce_weight=ce_weight)
     if labels is None:
         raise ValueError("dkd_loss needs labels: the target class is the ground truth")
     target = F.one_hot(labels, student_logits.shape[1]).bool()
@@ -187,14 +194,14 @@ def get_loss(name: str, **params: float) -> Loss:
 
     Args:
         name: a key of :data:`LOSSES`.
-        **params: keyword hyper-parameters to bind (e.g. ``temperature``); names are checked now,
-            so a typo in a config fails before training starts.
+        **params: keyword hyper-parameters to bind (e.g. ``temperature``); names and values are checked
+            now, so a typo in a config fails before training starts.
 
     Returns:
         A callable ``(student_logits, teacher_logits, labels) -> scalar tensor``.
 
     Raises:
-        ValueError: unknown loss name or parameter.
+        ValueError: unknown loss name or parameter, or a parameter value out of range.
 
     Example:
         >>> loss = get_loss("kd", temperature=2.0, alpha=1.0)
@@ -208,4 +215,9 @@ def get_loss(name: str, **params: float) -> Loss:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"loss {name!r} has no parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    return functools.partial(loss, **params) if params else loss
+    bound = functools.partial(loss, **params) if params else loss
+    try:  # one tiny batch, so an out-of-range value (temperature 0, alpha 2) fails before training too
+        bound(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
+    except ValueError as exc:
+        raise ValueError(f"loss {name!r}: {exc}") from None
+    return bound

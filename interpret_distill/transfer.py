@@ -77,6 +77,10 @@ def mixup(
         >>> mixup(X, None, 3, np.random.default_rng(0)).shape
         (3, 2)
     """
+    if alpha <= 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
     a, b = X[_rows(X, n, rng)], X[_rows(X, n, rng)]
     lam = rng.beta(alpha, alpha, size=(n, 1))
     X_new = lam * a + (1 - lam) * b
@@ -105,6 +109,8 @@ def gaussian_noise(
         >>> gaussian_noise(X, None, 4, np.random.default_rng(0)).dtype
         dtype('float32')
     """
+    if scale < 0:
+        raise ValueError(f"scale must be >= 0, got {scale}")
     X_new = X[_rows(X, n, rng)] + rng.normal(size=(n, X.shape[1])) * (scale * X.std(axis=0))
     return _finish(X, X_new)
 
@@ -249,15 +255,20 @@ AUGMENTATIONS: dict[str, Augmentation] = {
 }
 
 
+# Four rows of two classes: enough for every augmentation to run, so a bad parameter value fails at config time.
+_PROBE_X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [3.0, 1.0]], dtype=np.float32)
+_PROBE_Y = np.array([0, 0, 1, 1])
+
+
 def check_augmentation(name: str, params: dict | None = None) -> None:
-    """Fail early on an unknown augmentation or parameter name (before any data is touched).
+    """Fail early on an unknown augmentation, parameter name or value (before any data is touched).
 
     Args:
         name: a key of :data:`AUGMENTATIONS`.
         params: keyword parameters meant for it.
 
     Raises:
-        ValueError: naming the allowed augmentations or parameters.
+        ValueError: naming the allowed augmentations or parameters, or the parameter value that is out of range.
 
     Example:
         >>> check_augmentation("mixup", {"alpha": 0.4})
@@ -270,6 +281,10 @@ def check_augmentation(name: str, params: dict | None = None) -> None:
         raise ValueError(
             f"augmentation {name!r} has no parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}"
         )
+    try:
+        AUGMENTATIONS[name](_PROBE_X, _PROBE_Y, 2, np.random.default_rng(0), **(params or {}))
+    except ValueError as exc:
+        raise ValueError(f"augmentation {name!r}: {exc}") from None
 
 
 def candidate_label(method: str | None, n_synthetic: int = 0, params: dict | None = None,

@@ -56,6 +56,22 @@ def _raw(**changes):
     ({"data__target": None}, "data.target (the label column) is required"),
     ({"teacher__factory": "not a factory"}, "teacher.factory 'not a factory' must look like 'package.module:function'"),
     ({"teacher__factory": "pkg.mod:build", "teacher__checkpoint": "t.pt"}, "teacher.checkpoint and teacher.factory"),
+    # out-of-range values, caught here rather than after the teacher has trained
+    ({"seed": -1}, "seed: Input should be greater than or equal to 0"),
+    ({"n_jobs": 0}, "n_jobs must be a number of workers (1, 2, ...) or -1 for all cores, not 0"),
+    ({"teacher__hidden": [64, 0]}, "teacher.hidden.1: Input should be greater than 0"),
+    ({"student__channels": [-4]}, "student.channels.0: Input should be greater than 0"),
+    ({"student__loss_params": {"temperature": 0.0}}, "student: loss 'kd': temperature must be > 0, got 0.0"),
+    ({"student__loss": "dkd", "student__loss_params": {"beta": -1.0}}, "student: loss 'dkd': beta must be >= 0"),
+    ({"student__loss": "mse", "student__loss_params": {"alpha": 2.0}}, "loss 'mse': alpha must lie in [0, 1]"),
+    ({"transfer__params": {"alpha": -1.0}}, "transfer: augmentation 'mixup': alpha must be > 0, got -1.0"),
+    ({"transfer__augmentation": "noise", "transfer__params": {"scale": -0.1}},
+     "transfer: augmentation 'noise': scale must be >= 0"),
+    ({"transfer__augmentation": "neighbours", "transfer__params": {"k": 0}}, "augmentation 'neighbours': k must be >= 1"),
+    ({"transfer__candidates": [{"augmentation": "kde", "n_synthetic": 5, "params": {"bandwidth": -1}}]},
+     "transfer.candidates.0: augmentation 'kde': bandwidth must be >= 0"),
+    ({"student__transfer_set": {"augmentation": "local_kde", "n_synthetic": 5, "params": {"k": 0}}},
+     "student.transfer_set: augmentation 'local_kde': k must be >= 1"),
 ])
 def test_invalid_configs_name_the_key_and_the_fix(changes, expected):
     with pytest.raises(ConfigError) as info:
@@ -92,6 +108,8 @@ def test_load_config_file_errors(tmp_path):
     listed.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(listed)
+    with pytest.raises(ConfigError, match="expected a mapping"):  # not a TypeError from merging the overrides
+        load_config(listed, {"seed": 1})
 
 
 def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
