@@ -180,5 +180,11 @@ def save_arrays(run_dir: Path, dataset: "Dataset", test_probs: dict[str, np.ndar
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Read an ``.npz`` archive without ever unpickling."""
-    with np.load(path, allow_pickle=False) as archive:
-        return {k: archive[k] for k in archive.files}
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise
+        # numpy's own message suggests loading with allow_pickle, which must never be done with a user's file
+        raise ValueError("not an archive of plain arrays; pickled data is never loaded") from None

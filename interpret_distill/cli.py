@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from .config import DEFAULT_EXPERIMENTS, ExperimentConfig, load_config, shipped_configs
@@ -35,6 +36,11 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; pass a folder for the run directories")
+    try:  # now, not after minutes of training
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"--out {out}: cannot create the folder ({exc.strerror}); pass a folder you can "
+                             "write to") from None
     for cfg in configs:
         run_dir = run_experiment(cfg, args.out, use_cache=not args.no_cache)
         print(f"{cfg.name}: {run_dir / 'report.html'}")
@@ -105,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``interpret-distill`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():  # restores the usual warning printer afterwards
+            if not args.debug:
+                warnings.showwarning = _print_warning
+            return args.handler(args)
     except UserInputError as exc:
         if args.debug:
             raise
@@ -122,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(exc).__name__}: {first_line(exc)} (re-run with --debug for the traceback)",
               file=sys.stderr)
         return 1
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {_one_line(str(message))}", file=sys.stderr)
 
 
 def _one_line(text: str) -> str:

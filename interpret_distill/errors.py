@@ -19,6 +19,10 @@ class ModelFileError(UserInputError):
     """A teacher checkpoint or model file cannot be loaded safely."""
 
 
+class RunFileError(UserInputError):
+    """A file of a saved run directory is missing or unreadable (edited, truncated, half-copied)."""
+
+
 class TeacherError(UserInputError):
     """The user's teacher cannot be used with this data (wrong output width, fails on the inputs, ...)."""
 

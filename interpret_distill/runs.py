@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import html
 import json
+import zipfile
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from . import artifacts
-from .errors import UserInputError
+from .errors import RunFileError, UserInputError
 
 HEADLINE_COLUMNS = ["model", "role", "accuracy", "fidelity", "kl", "complexity", "size_bytes"]
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _unreadable(path: Path, detail: str) -> RunFileError:
+    return RunFileError(f"{path} cannot be read ({detail}); re-run the experiment with `interpret-distill run` "
+                        "to write it again")
 
 
 class Run:
@@ -34,7 +44,18 @@ class Run:
         info_path = self.path / "run.json"
         if not info_path.is_file():
             raise UserInputError(f"{self.path} is not a run directory (no run.json); run `interpret-distill run` first")
-        self.info: dict = json.loads(info_path.read_text())
+        self.info: dict = self._read("run.json", _read_json)
+        required = {"name", "config", "dataset", "created"}
+        if not isinstance(self.info, dict) or not required <= set(self.info):
+            raise _unreadable(info_path, f"it does not hold the keys {', '.join(sorted(required))}")
+
+    def _read(self, relative: str, reader: Callable[[Path], Any]) -> Any:
+        """``reader(path)`` of a file in the run, with a one-line error naming the file when it cannot be read."""
+        path = self.path / relative
+        try:
+            return reader(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise _unreadable(path, f"{type(exc).__name__}: {exc}") from exc
 
     @property
     def name(self) -> str:
@@ -51,16 +72,16 @@ class Run:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """One row per model; metric columns are on the held-out test split unless prefixed ``val_``."""
-        return pd.read_csv(self.path / "metrics.csv")
+        return self._read("metrics.csv", pd.read_csv)
 
     @cached_property
     def sweep(self) -> pd.DataFrame:
         """Every surrogate fitted in the complexity sweep, with validation and test fidelity."""
-        return pd.read_csv(self.path / "sweep.csv")
+        return self._read("sweep.csv", pd.read_csv)
 
     def _table(self, name: str) -> pd.DataFrame:
-        path = self.path / f"{name}.csv"
-        return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+        optional = self.path / f"{name}.csv"  # absent when the run computed no attributions
+        return self._read(optional.name, pd.read_csv) if optional.is_file() else pd.DataFrame()
 
     @cached_property
     def agreement(self) -> pd.DataFrame:
@@ -84,7 +105,7 @@ class Run:
 
     @cached_property
     def _predictions(self) -> dict[str, np.ndarray]:
-        return artifacts.load_npz(self.path / "predictions.npz")
+        return self._read("predictions.npz", artifacts.load_npz)
 
     @property
     def X_test(self) -> np.ndarray:
@@ -102,8 +123,8 @@ class Run:
 
     @cached_property
     def _attribution_arrays(self) -> dict[str, np.ndarray]:
-        path = self.path / "attributions.npz"
-        return artifacts.load_npz(path) if path.is_file() else {}
+        optional = self.path / "attributions.npz"
+        return self._read(optional.name, artifacts.load_npz) if optional.is_file() else {}
 
     @cached_property
     def attributions(self) -> dict[tuple[str, str], np.ndarray]:
@@ -120,7 +141,12 @@ class Run:
 
     @cached_property
     def manifest(self) -> dict[str, dict]:
-        return json.loads((self.path / "models" / "manifest.json").read_text())
+        manifest = self._read("models/manifest.json", _read_json)
+        # every run saves at least the teacher, and every entry names its format
+        if not isinstance(manifest, dict) or not manifest or not all(
+                isinstance(entry, dict) and "format" in entry for entry in manifest.values()):
+            raise _unreadable(self.path / "models" / "manifest.json", "it is not a manifest of the run's models")
+        return manifest
 
     def model(self, name: str) -> Any:
         """Load one model back: a torch module (eval mode) or a scikit-learn surrogate."""

@@ -6,6 +6,7 @@ Every case fails before any network is trained, so the whole file runs in second
 from __future__ import annotations
 
 import pickle
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -322,3 +323,53 @@ def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
 
 def test_user_input_errors_share_one_base_class():
     assert issubclass(DataError, UserInputError)
+
+
+def test_out_below_a_file_fails_before_any_training(tmp_path, capsys, monkeypatch):
+    import interpret_distill.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("ran before checking --out"))
+    (tmp_path / "afile").write_text("")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(_config(_csv(tmp_path))))
+    assert main(["run", str(config), "--out", str(tmp_path / "afile" / "sub"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and "cannot create the folder" in err
+
+
+def _write(text: str):
+    return lambda path: path.write_text(text)
+
+
+# file of a saved run -> how it is damaged
+DAMAGE = {
+    "run.json": _write("{not json"),
+    "metrics.csv": lambda path: path.unlink(),
+    "sweep.csv": _write("a,b\n1\n2,3,4,5\n"),
+    "predictions.npz": _write("garbage"),
+    "models/manifest.json": _write("{}"),
+}
+
+
+@pytest.mark.parametrize("damaged", list(DAMAGE))
+def test_a_damaged_run_is_named_in_one_line(damaged, tiny_run, tmp_path, capsys):
+    run_dir = tmp_path / "tiny"
+    shutil.copytree(tiny_run, run_dir)
+    DAMAGE[damaged](run_dir / damaged)
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{run_dir / damaged} cannot be read" in err and "re-run the experiment" in err
+    assert "allow_pickle" not in err  # numpy's advice to unpickle the file must not reach the user
+
+
+def test_one_damaged_run_does_not_break_the_index(tiny_run, tmp_path, capsys):
+    """The index lists the readable runs and names the damaged one in a warning; the command still succeeds."""
+    for name in ("good", "broken"):
+        shutil.copytree(tiny_run, tmp_path / name)
+    (tmp_path / "broken" / "run.json").write_text("{not json")
+    assert main(["report", str(tmp_path / "good")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: the index leaves out") and "broken" in err
+    index = (tmp_path / "index.html").read_text()
+    assert "good/report.html" in index and "broken/report.html" not in index

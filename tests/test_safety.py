@@ -90,7 +90,7 @@ def test_malicious_checkpoint_through_the_cli(tmp_path, capsys):
 def _fake_run(tmp_path, file_name: str) -> Path:
     run_dir = tmp_path / "run"
     (run_dir / "models").mkdir(parents=True)
-    (run_dir / "run.json").write_text("{}")
+    (run_dir / "run.json").write_text('{"name": "run", "config": {}, "dataset": {}, "created": ""}')
     (run_dir / "models" / "manifest.json").write_text(
         '{"tree:soft": {"format": "skops", "file": "%s"}}' % file_name)
     return run_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import jinja2
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..errors import RunFileError, UserInputError, first_line
 from ..runs import Run, load_run
 from . import figures
 
@@ -189,8 +191,14 @@ def render_report(run_dir: str | Path) -> Path:
     return path
 
 
+INDEX_COLUMNS = {"model", "role", "family", "kind", "fidelity", "accuracy"}
+
+
 def _headline(run: Run) -> dict:
     m = run.metrics
+    if not INDEX_COLUMNS <= set(m.columns) or not {"teacher", "student"} <= set(m.model):
+        raise RunFileError(f"{run.path / 'metrics.csv'} lacks the teacher or student row or a column of "
+                           f"{', '.join(sorted(INDEX_COLUMNS))}; re-run the experiment")
     best = {}
     # surrogates only: the distilled student has its own column
     for kind, group in m[(m.role == "distilled") & (m.family == "surrogate")].groupby("kind"):
@@ -210,11 +218,19 @@ def render_index(root: str | Path) -> Path:
 
     Returns:
         The index's path.
+
+    Warns:
+        UserWarning: for each run that cannot be read; the index lists the others.
     """
     root = Path(root)
     runs = sorted((p for p in root.iterdir() if (p / "run.json").is_file() and (p / "report.html").is_file()
                    and not p.name.startswith(".")), key=lambda p: p.name)
-    headlines = [_headline(load_run(p)) for p in runs]
+    headlines = []
+    for run_dir in runs:
+        try:  # one damaged run must not hide the others, nor fail the run that just finished
+            headlines.append(_headline(load_run(run_dir)))
+        except UserInputError as exc:
+            warnings.warn(f"the index leaves out {run_dir}: {first_line(exc, limit=300)}", stacklevel=2)
     kinds = sorted({k for h in headlines for k in h["best"]})
     html_text = _environment().get_template("index.html").render(
         runs=headlines, kinds=kinds, css=(TEMPLATES / "report.css").read_text(),
