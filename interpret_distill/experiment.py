@@ -26,7 +26,6 @@ from .data import Dataset, load_dataset
 from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
 from .students import distill_student, method_name, train_scratch_student
-from .surrogates import build_surrogate
 from .sweep import FitSet, rank_by_validation, select_by_validation, sweep_surrogates
 from .teachers import resolve_teacher
 from .transfer import build_transfer_set, candidate_label

@@ -39,8 +39,6 @@ class MethodSpec:
         name: registry key.
         family: ``"gradient"`` (torch models only), ``"perturbation"`` (any model) or ``"native"`` (surrogates).
         output: the explained quantity: ``"logit"``, ``"proba"`` or ``"native"`` (model-specific, see native.py).
-        uses_baseline: whether the baseline changes the result.
-        stochastic: whether ``seed`` matters.
         default_n_samples: default ``n_samples`` (None when the method takes none).
         multiplies_inputs: whether attributions are in "effect of moving x towards the baseline" units (like
             gradient × (x − baseline)) rather than plain sensitivities; infidelity perturbs accordingly.
@@ -49,8 +47,6 @@ class MethodSpec:
     name: str
     family: str
     output: str
-    uses_baseline: bool = True
-    stochastic: bool = False
     default_n_samples: int | None = None
     multiplies_inputs: bool = True
 
@@ -59,13 +55,13 @@ METHODS: dict[str, MethodSpec] = {
     spec.name: spec
     for spec in (
         MethodSpec("integrated_gradients", "gradient", "logit"),
-        MethodSpec("saliency", "gradient", "logit", uses_baseline=False, multiplies_inputs=False),
+        MethodSpec("saliency", "gradient", "logit", multiplies_inputs=False),
         MethodSpec("deeplift", "gradient", "logit"),
-        MethodSpec("gradient_shap", "gradient", "logit", stochastic=True, default_n_samples=20),
+        MethodSpec("gradient_shap", "gradient", "logit", default_n_samples=20),
         MethodSpec("feature_ablation", "perturbation", "proba"),
-        MethodSpec("shapley_value_sampling", "perturbation", "proba", stochastic=True, default_n_samples=25),
-        MethodSpec("kernel_shap", "perturbation", "proba", stochastic=True, default_n_samples=200),
-        MethodSpec("lime", "perturbation", "proba", stochastic=True, default_n_samples=200),
+        MethodSpec("shapley_value_sampling", "perturbation", "proba", default_n_samples=25),
+        MethodSpec("kernel_shap", "perturbation", "proba", default_n_samples=200),
+        MethodSpec("lime", "perturbation", "proba", default_n_samples=200),
         MethodSpec("native", "native", "native"),
     )
 }

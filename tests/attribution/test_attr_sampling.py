@@ -9,7 +9,7 @@ import torch
 from captum.attr import KernelShap
 
 from interpret_distill.attribution import as_forward, attribute, cosine
-from interpret_distill.attribution.sampling import kernel_shap, lime
+from interpret_distill.attribution.sampling import lime
 from interpret_distill.surrogates import TreeSurrogate
 
 D = 5
