@@ -58,8 +58,10 @@ class FittedModel:
         """A readable complexity and the scalar used for plots (parameters for networks)."""
         if self.is_torch:
             n = count_parameters(self.model)
-            return f"params={n}", float(n)
-        text = ", ".join(f"{k}={v}" for k, v in self.model.complexity_.items())
+            return f"{n:,} parameters", float(n)
+        # "depth 8, 256 leaves, 511 nodes", "600 nonzero coefficients, 640 coefficients", "1,290 parameters"
+        text = ", ".join(f"depth {v}" if k == "depth" else f"{v:,} {k.replace('_', ' ')}"
+                         for k, v in self.model.complexity_.items())
         return text, float(self.model.complexity_score_)
 
     def size_bytes(self) -> int:

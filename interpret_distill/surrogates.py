@@ -884,7 +884,7 @@ class TreeSurrogate(_SurrogateBase):
             active = parent[node] >= 0
         return out
 
-    def export_text(self, feature_names=None, class_names=None, decimals=2):
+    def export_text(self, feature_names=None, class_names=None, decimals=2, unscale=None):
         """Render the tree as indented if/else rules with a class at each leaf.
 
         Args:
@@ -893,6 +893,9 @@ class TreeSurrogate(_SurrogateBase):
             class_names: ``k`` names; defaults to ``str(c)`` for ``c`` in ``classes_``.
             decimals: Digits after the decimal point for thresholds and
                 probabilities.
+            unscale: Optional ``(offset, scale)`` pair of ``(d,)`` arrays: thresholds
+                are shown as ``threshold * scale + offset``, in the units of the data
+                before it was standardised for fitting.
 
         Returns:
             Multi-line string; each leaf reads ``class: <name> (p=<probability>)``.
@@ -924,6 +927,7 @@ class TreeSurrogate(_SurrogateBase):
 
         tree = self.estimator_.tree_
         leaf_proba = self._normalise(self.node_proba_)
+        thresholds = tree_thresholds(self, unscale)
         lines = []
         # Explicit stack (unlimited-depth trees can exceed Python's recursion
         # limit) of ("node", id, depth) and ("line", text, _) items, pushed in
@@ -942,11 +946,37 @@ class TreeSurrogate(_SurrogateBase):
                              f"(p={leaf_proba[item, c]:.{decimals}f})")
                 continue
             name = feature_names[tree.feature[item]]
-            thr = f"{tree.threshold[item]:.{decimals}f}"
+            thr = f"{thresholds[item]:.{decimals}f}"
             lines.append(f"{indent}{name} <= {thr}")
             stack += [("node", right, depth + 1), ("line", f"{indent}{name} >  {thr}", 0),
                       ("node", left, depth + 1)]
         return "\n".join(lines)
+
+
+def tree_thresholds(tree: TreeSurrogate, unscale=None) -> np.ndarray:
+    """Each node's split threshold (leaves: sklearn's placeholder), optionally in the data's original units.
+
+    Args:
+        tree: a fitted :class:`TreeSurrogate`.
+        unscale: ``(offset, scale)`` ``(d,)`` arrays with ``raw = X * scale + offset``, or ``None``.
+
+    Returns:
+        ``(n_nodes,)`` float64 thresholds.
+
+    Example:
+        >>> import numpy as np
+        >>> tree = TreeSurrogate(max_depth=1).fit(np.array([[0.0], [1.0]]), [0, 1])
+        >>> tree_thresholds(tree, unscale=(np.array([10.0]), np.array([2.0])))[0]  # 0.5 * 2 + 10
+        np.float64(11.0)
+    """
+    inner = tree.estimator_.tree_
+    thresholds = inner.threshold.astype(np.float64)
+    if unscale is None:
+        return thresholds
+    offset, scale = (np.asarray(a, dtype=np.float64) for a in unscale)
+    split = inner.children_left >= 0
+    thresholds[split] = thresholds[split] * scale[inner.feature[split]] + offset[inner.feature[split]]
+    return thresholds
 
 
 class LinearSurrogate(_SurrogateBase):

@@ -344,6 +344,18 @@ def test_export_text_defaults_to_dataframe_columns_and_labels():
     assert "class: young (p=1.00)" in text and "class: old (p=1.00)" in text
 
 
+def test_export_text_in_the_data_units_before_standardising():
+    """A split at 1.5 standardised units of a feature with mean 10 and std 2 reads 10 + 1.5 * 2 = 13."""
+    X = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])
+    tree = TreeSurrogate(max_depth=1).fit(X, [0, 0, 1, 1])
+    unscale = (np.array([10.0, -1.0]), np.array([2.0, 100.0]))
+    assert "feature_0 <= 13.00" in tree.export_text(unscale=unscale)
+    thresholds = surrogates.tree_thresholds(tree, unscale)
+    assert thresholds[0] == 13.0
+    leaves = tree.estimator_.tree_.children_left < 0
+    np.testing.assert_array_equal(thresholds[leaves], tree.estimator_.tree_.threshold[leaves])  # left as they are
+
+
 def test_export_text_single_leaf():
     tree = TreeSurrogate().fit(np.zeros((3, 1)), np.array([[0.3, 0.7]] * 3))
     assert tree.export_text() == "|--- class: 1 (p=0.70)"
@@ -709,7 +721,7 @@ def test_refined_tree_diagram_renders():
     tree = TreeSurrogate(max_depth=1, refine_passes=1).fit(X, y)
     fig = tree_diagram(tree, ["a", "b"], ["no", "yes"], max_depth=1)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any(t.startswith("a ≤ 0.50") for t in texts)
+    assert any(t.startswith("a ≤ 0.5\n") for t in texts)
 
 
 # --------------------------------------------------------------------------- #

@@ -119,6 +119,8 @@ def attribution_section(run: Run) -> dict:
                   "explanations the surrogate's own additive decomposition."),
         "figures": figs,
         "agreement": _generic_table(run.agreement),
-        "faithfulness": _generic_table(run.faithfulness),
+        # raw infidelity is in squared output units, often 1e-5 for confident models: fixed decimals would show 0.000
+        "faithfulness": _generic_table(run.faithfulness,
+                                       formats={"infidelity": "{:.2e}", "relative_infidelity": "{:.2%}"}),
         "sentence": _sentence(run),
     }

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..runs import Run
+from ..surrogates import tree_thresholds
 
 DIVERGING = "RdBu_r"
 
@@ -70,9 +71,11 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
         ax.set_title(f"{name}\nfidelity {agree:.3f}", fontsize=9)
         ax.set_xlabel("model class", fontsize=8)
         ax.set_ylabel("teacher class", fontsize=8)
-        ticks = range(k) if k <= 12 else []
-        ax.set_xticks(ticks)
-        ax.set_yticks(ticks)
+        ticks = list(range(k)) if k <= 12 else []
+        labels = [plot_text(str(c)[:12]) for c in run.dataset["class_names"]][:len(ticks)]
+        slanted = max(map(len, labels), default=0) > 2  # names, not digits: tilt them so they do not overlap
+        ax.set_xticks(ticks, labels, rotation=45 if slanted else 0, ha="right" if slanted else "center")
+        ax.set_yticks(ticks, labels)
         ax.tick_params(labelsize=7)
         if k <= 5:
             for (i, j), count in np.ndenumerate(matrix):
@@ -83,9 +86,14 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
     return fig
 
 
-def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3) -> Figure:
-    """The top of a fitted ``TreeSurrogate``: split rules and, per node, the teacher's majority class."""
+def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3,
+                 unscale=None) -> Figure:
+    """The top of a fitted ``TreeSurrogate``: split rules and, per node, the teacher's majority class.
+
+    ``unscale``: ``(offset, scale)`` to show thresholds in the data's original units (see ``tree_thresholds``).
+    """
     inner = tree.estimator_.tree_
+    thresholds = tree_thresholds(tree, unscale)
     feature_names = [plot_text(n) for n in feature_names]
     class_names = [plot_text(n) for n in class_names]
     from sklearn.tree import plot_tree
@@ -106,7 +114,7 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
         probs = probs / probs.sum() if probs.sum() > 0 else probs
         best = int(probs.argmax())
         rule = "" if inner.children_left[node] == -1 else (
-            f"{feature_names[inner.feature[node]]} ≤ {inner.threshold[node]:.2f}\n")
+            f"{feature_names[inner.feature[node]]} ≤ {thresholds[node]:.4g}\n")
         annotation.set_text(f"{rule}{tree.node_weight_[node]:.0f} rows\n{class_names[best]} ({probs[best]:.2f})")
     ax.set_title(f"Tree surrogate, first {max_depth} levels (full rules below)", fontsize=10)
     return fig

@@ -33,6 +33,10 @@ METRIC_COLUMNS = [
 ]
 
 
+# columns that hold counts (leaves, coefficients, parameters) although stored as floats
+COUNT_COLUMNS = {"complexity_score"}
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -74,8 +78,11 @@ def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> d
     return {"header": [label for _, label, _ in present], "align": align, "rows": rows}
 
 
-def _generic_table(frame: pd.DataFrame, digits: int = 3) -> dict:
-    """All columns of ``frame``; ``x_mean`` and ``x_std`` pairs become one "x (mean ± std)" column, sorted by mean."""
+def _generic_table(frame: pd.DataFrame, digits: int = 3, formats: dict[str, str] | None = None) -> dict:
+    """All columns of ``frame``; ``x_mean`` and ``x_std`` pairs become one "x (mean ± std)" column, sorted by mean.
+
+    ``formats`` gives some columns their own ``str.format`` spec (e.g. ``"{:.1%}"`` for shares).
+    """
     stds = {c for c in frame.columns if c.endswith("_std") and f"{c[:-4]}_mean" in frame.columns}
     columns = []
     for c in frame.columns:
@@ -83,6 +90,9 @@ def _generic_table(frame: pd.DataFrame, digits: int = 3) -> dict:
             continue
         # "spearman_mean" → "spearman mean": readable, and the header can wrap instead of widening the table
         spec = f"{{:.{digits}f}}" if pd.api.types.is_float_dtype(frame[c]) else None
+        if c in COUNT_COLUMNS:
+            spec = "{:,.0f}"
+        spec = (formats or {}).get(c, spec)
         label = c.replace("_", " ")
         if c.endswith("_mean") and f"{c[:-5]}_std" in stds:
             std = f"{c[:-5]}_std"
@@ -98,18 +108,21 @@ def _summary(run: Run) -> dict:
     m = run.metrics.set_index("model")
     teacher = m.loc["teacher"]
     surrogates = run.metrics[run.metrics.family == "surrogate"]
-    distilled = surrogates[surrogates.role == "distilled"].sort_values(["fidelity", "complexity_score"],
+    # named on validation, like every other choice; its test numbers are then reported as they are
+    distilled = surrogates[surrogates.role == "distilled"].sort_values(["val_fidelity", "complexity_score"],
                                                                        ascending=[False, True])
     # a teacher given as a plain callable has no parameters to count
     size = f"{int(teacher.complexity_score):,} parameters" if teacher.complexity_score else "parameters unknown"
     lines = {"teacher": f"The teacher ({teacher.kind}, {size}) reaches test accuracy {teacher.accuracy:.3f}."}
     if len(distilled):
         best = distilled.iloc[0]
-        hard = m.loc[f"{best.kind}:hard"] if f"{best.kind}:hard" in m.index else None
-        comparison = f"; the same kind fitted on the teacher's hard labels agrees on {hard.fidelity:.3f}" \
-            if hard is not None else ""
-        lines["surrogate"] = (f"The most faithful surrogate is {best.model} ({best.complexity}): it agrees with the "
-                              f"teacher on {best.fidelity:.3f} of test rows{comparison}.")
+        baselines = [f"{m.loc[f'{best.kind}:{regime}', 'fidelity']:.3f} when fitted on {label}"
+                     for regime, label in (("hard", "the teacher's hard labels"), ("ground_truth", "the ground truth"))
+                     if f"{best.kind}:{regime}" in m.index]
+        comparison = f"; the same kind agrees on {' and on '.join(baselines)}" if baselines else ""
+        lines["surrogate"] = (f"The distilled surrogate most faithful on validation is {best.model} "
+                              f"({best.complexity}): it agrees with the teacher on {best.fidelity:.3f} of test "
+                              f"rows{comparison}.")
     student, scratch = m.loc["student"], m.loc["student_scratch"]
     share = f", {student.complexity_score / teacher.complexity_score:.1%} of the teacher" \
         if teacher.complexity_score else ""
@@ -124,9 +137,11 @@ def _surrogate_sections(run: Run) -> list[dict]:
     """Per distilled surrogate: its figure and, for trees, the rules as text."""
     data = run.dataset
     names, classes, shape = data["feature_names"], data["class_names"], data["image_shape"]
+    # the surrogates were fitted on standardised features; rules read better in the data's own units
+    unscale = (data["scaling"]["offset"], data["scaling"]["scale"])
     distilled = run.metrics[(run.metrics.family == "surrogate") & (run.metrics.role == "distilled")]
     draw = {
-        "tree": lambda model: figures.tree_diagram(model, names, classes),
+        "tree": lambda model: figures.tree_diagram(model, names, classes, unscale=unscale),
         "linear": lambda model: figures.linear_coefficients(model, names, classes, shape),
         "naive_bayes": lambda model: figures.naive_bayes_means(model, names, classes, shape),
     }
@@ -138,7 +153,10 @@ def _surrogate_sections(run: Run) -> list[dict]:
                    "caption": f"Fitted on: {row.regime}; {row.complexity}; test fidelity {row.fidelity:.3f}.",
                    "figure": figures.to_data_uri(draw[row.kind](model)), "rules": None}
         if row.kind == "tree":
-            section["rules"] = model.export_text(feature_names=names, class_names=classes)
+            section["rules"] = model.export_text(feature_names=names, class_names=classes, decimals=3, unscale=unscale)
+            section["caption"] += (" Thresholds are in the data's original units. Node row counts are weighted rows "
+                                   "of the fitting set" + (", teacher-labelled synthetic rows included."
+                                                           if row.regime == "soft+transfer" else "."))
         sections.append(section)
     return sections
 
@@ -164,8 +182,6 @@ def render_report(run_dir: str | Path) -> Path:
     ordered = metrics.assign(_o=metrics.role.map(order)).sort_values(["family", "kind", "_o"], kind="stable")
     family_order = {"teacher": 0, "student": 1, "surrogate": 2}
     ordered = ordered.assign(_f=ordered.family.map(family_order)).sort_values(["_f"], kind="stable")
-    # "nonzero_coefficients=600" → "nonzero coefficients=600": lets the cell wrap instead of widening the table
-    ordered = ordered.assign(complexity=ordered.complexity.astype(str).str.replace("_", " "))
     context = {
         "run": run,
         "title": f"{run.name}: distillation report",
@@ -175,6 +191,7 @@ def render_report(run_dir: str | Path) -> Path:
         "surrogates": _surrogate_sections(run),
         "student_figure": figures.to_data_uri(figures.student_comparison(run)),
         "frontier_figure": figures.to_data_uri(frontier_plot(run.sweep, split="test")),
+        "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
         "sweep": _generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
         "attribution": attribution_section(run),
         "config_yaml": yaml.safe_dump(run.config, sort_keys=False),
@@ -191,6 +208,13 @@ def render_report(run_dir: str | Path) -> Path:
     return path
 
 
+def _same_scores(sweep: pd.DataFrame, regime: str, other: str) -> bool:
+    """Whether every fit of ``regime`` scores exactly as the same grid point of ``other`` (their plot points overlap)."""
+    keys, scores = ["kind", "transfer", "params"], ["val_kl", "val_fidelity", "test_fidelity"]
+    a, b = (sweep[sweep.regime == r].set_index(keys)[scores].sort_index() for r in (regime, other))
+    return len(a) > 0 and a.index.equals(b.index) and bool(np.allclose(a, b, rtol=0, atol=1e-12))
+
+
 INDEX_COLUMNS = {"model", "role", "family", "kind", "fidelity", "accuracy"}
 
 
@@ -199,15 +223,18 @@ def _headline(run: Run) -> dict:
     if not INDEX_COLUMNS <= set(m.columns) or not {"teacher", "student"} <= set(m.model):
         raise RunFileError(f"{run.path / 'metrics.csv'} lacks the teacher or student row or a column of "
                            f"{', '.join(sorted(INDEX_COLUMNS))}; re-run the experiment")
-    best = {}
-    # surrogates only: the distilled student has its own column
-    for kind, group in m[(m.role == "distilled") & (m.family == "surrogate")].groupby("kind"):
-        row = group.sort_values("fidelity", ascending=False).iloc[0]
-        best[kind] = {"fidelity": row.fidelity, "model": row.model}
-    teacher = m.set_index("model").loc["teacher"]
+    by_model = m.set_index("model")
+    surrogates = {}  # kind -> the distilled model and its baselines (a run has one distilled model per kind)
+    for row in m[(m.role == "distilled") & (m.family == "surrogate")].itertuples():
+        baselines = {regime: by_model.loc[f"{row.kind}:{regime}", "fidelity"]
+                     for regime in ("hard", "ground_truth") if f"{row.kind}:{regime}" in by_model.index}
+        surrogates[row.kind] = {"model": row.model, "fidelity": row.fidelity, **baselines}
+    student = {"fidelity": by_model.loc["student", "fidelity"]}
+    if "student_scratch" in by_model.index:
+        student["scratch"] = by_model.loc["student_scratch", "fidelity"]
     return {"name": run.name, "dataset": run.dataset["name"], "href": f"{run.path.name}/report.html",
-            "teacher_accuracy": teacher.accuracy, "best": best, "created": run.info["created"],
-            "student_fidelity": m.set_index("model").loc["student", "fidelity"]}
+            "teacher_accuracy": by_model.loc["teacher", "accuracy"], "surrogates": surrogates, "student": student,
+            "created": run.info["created"]}
 
 
 def render_index(root: str | Path) -> Path:
@@ -231,7 +258,7 @@ def render_index(root: str | Path) -> Path:
             headlines.append(_headline(load_run(run_dir)))
         except UserInputError as exc:
             warnings.warn(f"the index leaves out {run_dir}: {first_line(exc, limit=300)}", stacklevel=2)
-    kinds = sorted({k for h in headlines for k in h["best"]})
+    kinds = sorted({k for h in headlines for k in h["surrogates"]})
     html_text = _environment().get_template("index.html").render(
         runs=headlines, kinds=kinds, css=(TEMPLATES / "report.css").read_text(),
         script=(TEMPLATES / "sortable.js").read_text(),

@@ -1,0 +1,76 @@
+"""The report's text: the summary names models chosen on validation, the index sets baselines beside them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from interpret_distill.report import render, render_index
+from interpret_distill.runs import load_run
+
+
+@pytest.fixture
+def run_copy(tiny_run, tmp_path):
+    target = tmp_path / "tiny"
+    shutil.copytree(tiny_run, target)
+    return target
+
+
+def _edit_metrics(run_dir, rows: dict[str, dict]) -> None:
+    """Overwrite some metrics of a saved run: ``{model: {column: value}}``."""
+    metrics = pd.read_csv(run_dir / "metrics.csv").set_index("model")
+    for model, values in rows.items():
+        for column, value in values.items():
+            metrics.loc[model, column] = value
+    metrics.reset_index().to_csv(run_dir / "metrics.csv", index=False)
+
+
+def test_summary_names_the_surrogate_chosen_on_validation_not_test(run_copy):
+    # the tree wins on test, the linear model on validation: the summary must name the linear model
+    metrics = pd.read_csv(run_copy / "metrics.csv")
+    chosen = metrics[(metrics.family == "surrogate") & (metrics.role == "distilled")].model
+    _edit_metrics(run_copy, {model: {"role": "alternative"} for model in chosen})
+    _edit_metrics(run_copy, {"tree:soft+transfer": {"fidelity": 0.99, "val_fidelity": 0.80, "role": "distilled"},
+                             "linear:soft+transfer": {"fidelity": 0.90, "val_fidelity": 0.95, "role": "distilled"},
+                             "naive_bayes:soft+transfer": {"fidelity": 0.85, "val_fidelity": 0.70, "role": "distilled"},
+                             "linear:hard": {"fidelity": 0.81}, "linear:ground_truth": {"fidelity": 0.79}})
+    sentence = render._summary(load_run(run_copy))["surrogate"]
+    assert "most faithful on validation is linear:soft+transfer" in sentence
+    assert "0.900 of test rows" in sentence
+    assert "0.810 when fitted on the teacher's hard labels and on 0.790 when fitted on the ground truth" in sentence
+
+
+def test_index_sets_each_baseline_beside_the_distilled_model(run_copy):
+    metrics = pd.read_csv(run_copy / "metrics.csv")
+    distilled_tree = metrics[(metrics.kind == "tree") & (metrics.role == "distilled")].model.item()
+    _edit_metrics(run_copy, {distilled_tree: {"fidelity": 0.951}, "tree:hard": {"fidelity": 0.812},
+                             "tree:ground_truth": {"fidelity": 0.803}, "student": {"fidelity": 0.944},
+                             "student_scratch": {"fidelity": 0.921}})
+    index = render_index(run_copy.parent).read_text()
+    text = " ".join(re.sub(r"<[^>]+>", " ", index).split())
+    assert "tree fidelity (hard labels, ground truth)" in text and "student fidelity (scratch)" in text
+    assert "0.951 (0.812, 0.803)" in text
+    assert "0.944 (0.921)" in text
+
+
+def test_same_scores_detects_overlapping_regimes():
+    rows = [("tree", "train", "max_depth=1", 0.5, 0.8, 0.7), ("tree", "train", "max_depth=2", 0.3, 0.9, 0.8)]
+    columns = ["kind", "transfer", "params", "val_kl", "val_fidelity", "test_fidelity"]
+    truth = pd.DataFrame(rows, columns=columns).assign(regime="ground_truth")
+    hard = truth.assign(regime="hard")
+    assert render._same_scores(pd.concat([truth, hard]), "ground_truth", "hard")
+    moved = hard.assign(test_fidelity=[0.7, 0.81])
+    assert not render._same_scores(pd.concat([truth, moved]), "ground_truth", "hard")
+    assert not render._same_scores(truth, "ground_truth", "hard")  # no hard-label fits at all
+
+
+def test_generic_table_formats_counts_shares_and_tiny_values():
+    frame = pd.DataFrame({"complexity_score": [16.0, 1290.0], "infidelity": [1.3e-5, 7e-4],
+                          "relative_infidelity": [0.0197, 0.5], "spearman_mean": [0.5, 0.25]})
+    table = render._generic_table(frame, formats={"infidelity": "{:.2e}", "relative_infidelity": "{:.2%}"})
+    texts = [[cell["text"] for cell in row["cells"]] for row in table["rows"]]
+    assert texts == [["16", "1.30e-05", "1.97%", "0.500"], ["1,290", "7.00e-04", "50.00%", "0.250"]]
+    assert table["rows"][0]["cells"][1]["sort"] == 1.3e-5  # sorting keeps the raw value
