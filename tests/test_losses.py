@@ -43,8 +43,13 @@ def test_kd_matches_hand_computed_kl_on_log_probabilities():
     expected = alpha * T**2 * np_kl(p_t, p_s) + (1 - alpha) * np_ce(STUDENT, LABELS)
     got = kd_loss(t(STUDENT), t(TEACHER), torch.tensor(LABELS), temperature=T, alpha=alpha).item()
     assert got == pytest.approx(expected, rel=1e-10)
-    # Frozen value (pure-Python math: KL = 0.1553573, CE = 0.7651263), so a convention change is caught.
-    assert got == pytest.approx(0.6789080, abs=1e-6)
+    # A case solvable by hand, independent of the numpy helpers: teacher logits (2 ln 3, 0) at T=2 give
+    # p_t = (3/4, 1/4), a zero student gives p_s = (1/2, 1/2), so KL(p_t ‖ p_s) = 3/4 ln 3 - ln 2, and the
+    # cross-entropy of label 0 is ln 2.
+    teacher, student = t([[2 * np.log(3.0), 0.0]]), t([[0.0, 0.0]])
+    hand = alpha * T**2 * (0.75 * np.log(3.0) - np.log(2.0)) + (1 - alpha) * np.log(2.0)
+    got = kd_loss(student, teacher, torch.tensor([0]), temperature=T, alpha=alpha).item()
+    assert got == pytest.approx(hand, rel=1e-10)
 
 
 def test_kd_is_not_the_probability_input_misuse():

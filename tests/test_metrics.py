@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from interpret_distill import metrics
 from interpret_distill.metrics import (accuracy, agreement_matrix, evaluate, fidelity, kl_divergence,
                                        latency_ms_per_1k, total_variation)
 
@@ -45,10 +48,14 @@ def test_total_variation_is_half_l1():
 
 
 def test_agreement_matrix_counts_teacher_rows_model_columns():
-    matrix = agreement_matrix(MODEL, TEACHER, 3)
-    expected = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]])
+    # teacher classes 0, 0, 0, 1, 2; model classes 1, 1, 0, 1, 1: every disagreement is "model says 1"
+    teacher, model = np.eye(3)[[0, 0, 0, 1, 2]], np.eye(3)[[1, 1, 0, 1, 1]]
+    matrix = agreement_matrix(model, teacher, 3)
+    expected = np.array([[1, 2, 0],   # teacher 0: model 0 once, model 1 twice
+                         [0, 1, 0],   # teacher 1: model 1
+                         [0, 1, 0]])  # teacher 2: model 1
     np.testing.assert_array_equal(matrix, expected)
-    assert np.trace(matrix) / matrix.sum() == fidelity(MODEL, TEACHER)
+    assert np.trace(matrix) / matrix.sum() == fidelity(model, teacher)
 
 
 def test_evaluate_bundles_every_metric():
@@ -57,12 +64,16 @@ def test_evaluate_bundles_every_metric():
                       "tv": total_variation(TEACHER, MODEL)}
 
 
-def test_latency_is_per_thousand_rows():
+def test_latency_is_per_thousand_rows(monkeypatch):
     calls = []
 
     def predict(X):
         calls.append(len(X))
         return X
 
+    # the clock reads 0, 0.5 (first repeat: 0.5 s), then 1.0, 1.25 (second repeat: 0.25 s)
+    ticks = iter([0.0, 0.5, 1.0, 1.25])
+    monkeypatch.setattr(metrics, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
     value = latency_ms_per_1k(predict, np.zeros((500, 3)), repeats=2)
-    assert value >= 0 and calls == [8, 500, 500]
+    # best of the two: 0.25 s = 250 ms for 500 rows -> 500 ms per 1,000 rows
+    assert value == pytest.approx(500.0) and calls == [8, 500, 500]

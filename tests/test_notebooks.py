@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,12 @@ nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EXPECTED = ("explore_results.ipynb", "surrogate_builders.ipynb")
-BUDGET_SECONDS = 60  # per notebook, kernel start included
 
 
-def _execute(name: str) -> tuple[object, float]:
-    """Run a notebook in the kernelspec "python3" from the notebooks folder; return it executed and the seconds taken.
+def _execute(name: str) -> object:
+    """Run a notebook in the kernelspec "python3" from the notebooks folder; return it executed.
+
+    nbclient's per-cell timeout makes a hung notebook fail; how fast the notebooks run is for benchmarks, not tests.
 
     A last cell prints the kernel's interpreter: jupyter_client starts the "python3" kernelspec with this process's
     ``sys.executable``, so running the tests with the venv's python makes the notebooks use the venv too.
@@ -26,12 +26,10 @@ def _execute(name: str) -> tuple[object, float]:
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable); print(sys.prefix)"))
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
-    start = time.perf_counter()
     client.execute()
-    seconds = time.perf_counter() - start
     executable, prefix = nb.cells[-1].outputs[0]["text"].split()
     assert (executable, prefix) == (sys.executable, sys.prefix), "the notebook ran in another Python than the tests"
-    return nb, seconds
+    return nb
 
 
 def _outputs(nb) -> str:
@@ -68,14 +66,13 @@ def test_notebooks_are_committed_without_outputs():
 @pytest.mark.slow
 def test_explore_results_notebook_on_a_tiny_run(tiny_run, monkeypatch):
     monkeypatch.setenv("INTERPRET_DISTILL_REPORTS", str(tiny_run.parent))  # the kernel inherits the environment
-    nb, seconds = _execute("explore_results.ipynb")
+    nb = _execute("explore_results.ipynb")
     text = _outputs(nb)
     assert "1 run(s) under" in text and "No runs under" not in text
     assert "tiny</b>: iris" in text, "Run._repr_html_ shows the headline"
     assert "disagrees with the teacher on" in text
     assert "Test row" in text, "tabular data: the explained rows are shown as feature tables"
     assert _images(nb) >= 4, "the fidelity-complexity plot and the report's figures are displayed"
-    assert seconds < BUDGET_SECONDS, f"explore_results took {seconds:.0f} s"
 
 
 @pytest.mark.notebook
@@ -86,20 +83,18 @@ def test_explore_results_notebook_runs_its_own_tiny_experiment_when_there_are_no
     scratch.mkdir()
     monkeypatch.setenv("INTERPRET_DISTILL_REPORTS", str(empty))
     monkeypatch.setenv("TMPDIR", str(scratch))  # where the kernel's tempfile puts the fallback run
-    nb, seconds = _execute("explore_results.ipynb")
+    nb = _execute("explore_results.ipynb")
     text = _outputs(nb)
     assert "No runs under" in text and "1 run(s) under" in text and "iris_tiny" in text
     assert not any(empty.iterdir()), "the fallback run goes to a temporary folder, not into the reports folder"
     assert list(scratch.glob("interpret_distill_*/iris_tiny/run.json"))
-    assert seconds < BUDGET_SECONDS, f"explore_results with its own tiny run took {seconds:.0f} s"
 
 
 @pytest.mark.notebook
 def test_surrogate_builders_notebook():
-    nb, seconds = _execute("surrogate_builders.ipynb")
+    nb = _execute("surrogate_builders.ipynb")
     text = _outputs(nb)
     assert "fidelity to the teacher on the test rows" in text
     assert "class: malignant" in text or "class: benign" in text, "the tree's rules are printed as text"
     assert "TreeSurrogate" in text, "the surrogate displays itself as an HTML table"
     assert _images(nb) >= 2
-    assert seconds < BUDGET_SECONDS, f"surrogate_builders took {seconds:.0f} s"

@@ -255,14 +255,24 @@ def test_scratch_baseline_of_a_transfer_set_student_makes_as_many_steps(iris):
     assert log.epochs_run == 8
 
 
-def test_scratch_and_distilled_students_start_identical(iris):
-    dataset, _ = iris
-    cfg = StudentConfig(hidden=[4])
-    a, b = build_student(cfg, dataset, 5), build_student(cfg, dataset, 5)
-    for p, q in zip(a.parameters(), b.parameters()):
-        torch.testing.assert_close(p, q)
-    student, log = train_scratch_student(dataset, cfg.model_copy(update={"epochs": 3}), seed=5, progress=False)
-    assert log.epochs_run == 3 and not student.training
+def test_scratch_and_distilled_students_start_identical(iris, monkeypatch):
+    dataset, teacher = iris
+    starts = {}
+    train = students._train
+
+    def recording_train(module, *args, desc, **kwargs):
+        starts[desc] = {k: v.clone() for k, v in module.state_dict().items()}
+        return train(module, *args, desc=desc, **kwargs)
+
+    monkeypatch.setattr(students, "_train", recording_train)
+    cfg = StudentConfig(hidden=[4], epochs=1, patience=1)
+    distill_student(dataset, teacher, cfg, seed=5, progress=False)
+    student, log = train_scratch_student(dataset, cfg, seed=5, progress=False)
+    assert log.epochs_run == 1 and not student.training
+    scratch, distilled = starts["student (scratch)"], starts["student (kd)"]
+    assert scratch.keys() == distilled.keys()
+    for name in scratch:
+        torch.testing.assert_close(scratch[name], distilled[name], rtol=0, atol=0)
 
 
 def test_student_config_checks_the_loss_before_training():

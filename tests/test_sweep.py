@@ -9,6 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.datasets import make_classification
 
+from interpret_distill.metrics import kl_divergence
 from interpret_distill.surrogates import build_surrogate
 from interpret_distill.sweep import (
     COLUMNS,
@@ -90,6 +91,11 @@ def test_params_json_refits_the_same_model(problem, sweeps):
     model = build_surrogate("linear", **params).fit(*regimes["soft"])
     agree = (model.predict_proba(split["X_val"]).argmax(1) == split["teacher_val_probs"].argmax(1)).mean()
     assert agree == row.val_fidelity
+    # every row's val_kl is KL(teacher ‖ refit model) on the validation split
+    for r in sweeps[1].itertuples():
+        refit = build_surrogate(r.kind, **json.loads(r.params_json)).fit(*regimes[r.regime])
+        expected = kl_divergence(split["teacher_val_probs"], refit.predict_proba(split["X_val"]))
+        assert r.val_kl == pytest.approx(expected, rel=1e-9), (r.kind, r.regime, r.params)
     nb = sweeps[1].query("kind == 'naive_bayes'").iloc[0]
     assert json.loads(nb.params_json) == {"var_smoothing": 1e-9}  # no random_state where none exists
 

@@ -13,8 +13,10 @@ from interpret_distill.transfer import (
     build_transfer_set,
     candidate_label,
     check_augmentation,
+    gaussian_noise,
     kde,
     local_kde,
+    mixup,
     mixup_torch,
     neighbours,
     soft_labels,
@@ -80,6 +82,43 @@ def on_segment(p, a, b, tol=1e-4):
         return np.allclose(p, a, atol=tol)
     lam = float(np.dot(p - a, d) / np.dot(d, d))
     return -tol <= lam <= 1 + tol and np.allclose(a + lam * d, p, atol=tol)
+
+
+def test_mixup_rows_lie_between_two_distinct_training_rows():
+    # Unit vectors are affinely independent, so a point on the segment between two of them shows which pair it
+    # came from. Rows of an identical pair (a == b, probability 1/5) are copies; every other row is strictly between.
+    X = np.eye(5, dtype=np.float32)
+    out = mixup(X, None, 200, np.random.default_rng(0))
+    for p in out:
+        assert any(on_segment(p, X[i], X[j]) for i in range(5) for j in range(i, 5)), p
+    copies = [any(np.allclose(p, x, atol=1e-3) for x in X) for p in out]
+    assert np.mean(copies) < 0.5
+
+
+def test_mixup_alpha_moves_rows_from_the_training_rows_to_midpoints():
+    # On λ e_i + (1 - λ) e_j the nearest training row is √2 min(λ, 1 - λ) away. Beta(0.05, 0.05) puts λ within a few
+    # hundredths of 0 or 1 for most rows; Beta(50, 50) within 0.5 ± 0.15 almost surely, i.e. ≥ 0.35 √2 ≈ 0.5 away
+    # for the 4/5 of rows with distinct pairs. A uniform λ (alpha ignored) gives about 0.8 · √2 / 4 ≈ 0.28: neither.
+    X = np.eye(5, dtype=np.float32)
+
+    def mean_distance_to_nearest_row(alpha):
+        out = mixup(X, None, 2000, np.random.default_rng(0), alpha=alpha)
+        return np.linalg.norm(out[:, None, :] - X[None], axis=2).min(axis=1).mean()
+
+    assert mean_distance_to_nearest_row(0.05) < 0.1
+    assert mean_distance_to_nearest_row(50.0) > 0.35
+
+
+def test_noise_std_is_scale_times_each_features_std():
+    # 98 rows at the origin and two far corners ±c with c1 = 100 c0: feature std ≈ 1 and ≈ 100. Noise of 0.1 std
+    # around the origin never reaches the corners (±7 std away), so clipping does not bite, and rows near the origin
+    # are exactly the origin-anchored ones: their spread is the noise, feature by feature.
+    c = np.array([np.sqrt(50.0), 100 * np.sqrt(50.0)])
+    X = np.vstack([np.zeros((98, 2)), c, -c]).astype(np.float32)
+    out = gaussian_noise(X, None, 20000, np.random.default_rng(0), scale=0.1).astype(np.float64)
+    near = out[(np.abs(out) < c / 2).all(axis=1)]
+    assert len(near) > 0.9 * len(out)
+    np.testing.assert_allclose(near.std(axis=0), 0.1 * X.std(axis=0), rtol=0.05)
 
 
 def test_neighbours_stay_on_same_class_segments(train):
@@ -164,13 +203,30 @@ def test_build_transfer_set_is_deterministic(train):
 @pytest.mark.parametrize("method", sorted(AUGMENTATIONS))
 def test_build_transfer_set_only_uses_training_data(train, method):
     X, y = train
-    # Held-out data far outside the training box: if it leaked in, synthetic rows would leave the box.
-    X_test = X + 100.0
-    ts = build_transfer_set(linear_teacher, X, y, method=method, n_synthetic=200, rng=np.random.default_rng(0),
-                            **({"scale": 3.0} if method == "noise" else {}))
-    synth = ts.X[ts.is_synthetic]
-    assert (synth >= X.min(axis=0)).all() and (synth <= X.max(axis=0)).all()
-    assert (synth < X_test.min(axis=0)).all()
+    # The signature takes no held-out arrays (next test), so the teacher is the only way other data could reach
+    # build_transfer_set. Two teachers that each depend on a different held-out set, far outside the training box on
+    # either side: the rows drawn must not depend on which one is passed, they stay in the training box, and the
+    # teacher is asked about exactly those rows and nothing else.
+    params = {"scale": 3.0} if method == "noise" else {}
+    sets, queried = [], []
+    for X_held_out in (X + 100.0, X - 100.0):
+        calls = []
+        queried.append(calls)
+
+        def teacher(rows, X_held_out=X_held_out, calls=calls):
+            calls.append(rows.copy())
+            return linear_teacher(rows - X_held_out.mean(axis=0))
+
+        sets.append(build_transfer_set(teacher, X, y, method=method, n_synthetic=200, rng=np.random.default_rng(0),
+                                       **params))
+    assert not np.allclose(sets[0].probs, sets[1].probs)  # the held-out data does reach the teacher's labels...
+    np.testing.assert_array_equal(sets[0].X, sets[1].X)  # ...but not the inputs
+    for ts, calls in zip(sets, queried):
+        assert len(calls) == 1
+        np.testing.assert_array_equal(calls[0], ts.X)
+        synth = ts.X[ts.is_synthetic]
+        assert len(synth) == 200
+        assert (synth >= X.min(axis=0)).all() and (synth <= X.max(axis=0)).all()
 
 
 def test_no_parameter_can_carry_held_out_data(train):
