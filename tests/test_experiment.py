@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -91,3 +92,56 @@ def test_list_shows_default_presets(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "digits" in out and "breast_cancer" in out and "(default)" in out
+
+
+@pytest.fixture
+def tiny_parts(tiny_raw):
+    """The tiny config's dataset, teacher and teacher probabilities, for calling pipeline stages directly."""
+    from interpret_distill.config import parse_config
+    from interpret_distill.data import load_dataset
+    from interpret_distill.models import predict_proba
+    from interpret_distill.teachers import resolve_teacher
+
+    cfg = parse_config({**tiny_raw, "surrogates": [{"kind": "tree", "grid": [{"max_depth": d} for d in (1, 2, 3, 4)]},
+                                               {"kind": "linear", "grid": [{"C": 0.01}, {"C": 1.0}]},
+                                               {"kind": "naive_bayes", "grid": [{"var_smoothing": 1e-9},
+                                                                                {"var_smoothing": 0.1}]}]})
+    dataset = load_dataset(cfg.data, cfg.seed)
+    teacher, _ = resolve_teacher(dataset, cfg.teacher, cfg.seed, use_cache=False, progress=False)
+    return cfg, dataset, teacher, predict_proba(teacher, dataset.X_val), predict_proba(teacher, dataset.X_test)
+
+
+def _choices(models) -> dict:
+    return {m.name: (m.role, json.dumps(m.params, sort_keys=True)) for m in models}
+
+
+def test_surrogate_choices_do_not_depend_on_the_test_split(tiny_parts):
+    """Scrambling the test split's labels and teacher probabilities changes test scores, never a choice."""
+    from interpret_distill.experiment import DISTILLED_REGIMES, fit_surrogates
+    from interpret_distill.sweep import rank_by_validation, select_by_validation
+
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+    models, sweep = fit_surrogates(cfg, dataset, teacher, teacher_val, teacher_test)
+    rng = np.random.default_rng(0)
+    scrambled_probs = rng.dirichlet(np.ones(dataset.n_classes), size=len(teacher_test))
+    scrambled = dataclasses.replace(dataset, y_test=rng.permutation(dataset.y_test))
+    models_again, sweep_again = fit_surrogates(cfg, scrambled, teacher, teacher_val, scrambled_probs)
+    assert not np.allclose(sweep.test_fidelity, sweep_again.test_fidelity), "the scrambling must change test scores"
+    assert _choices(models_again) == _choices(models)
+    # and the shipped (distilled) model of each kind is the validation ranking's first among the distilled regimes
+    per_regime = select_by_validation(sweep_again)
+    best = rank_by_validation(per_regime[per_regime.regime.isin(DISTILLED_REGIMES)]).drop_duplicates("kind")
+    assert {m.name for m in models_again if m.role == "distilled"} == {f"{r.kind}:{r.regime}" for r in best.itertuples()}
+
+
+def test_complexity_budget_reaches_the_shipped_surrogate(tiny_parts):
+    from interpret_distill.experiment import fit_surrogates
+
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+    free = {m.regime: m for m in fit_surrogates(cfg, dataset, teacher, teacher_val, teacher_test)[0] if m.kind == "tree"}
+    assert max(m.complexity()[1] for m in free.values()) > 2, "without a budget some regime picks > 2 leaves"
+    budgeted_cfg = cfg.model_copy(update={"surrogates": [s.model_copy(update={"budget": 2}) if s.kind == "tree" else s
+                                                         for s in cfg.surrogates]})
+    budgeted = fit_surrogates(budgeted_cfg, dataset, teacher, teacher_val, teacher_test)[0]
+    trees = [m for m in budgeted if m.kind == "tree"]
+    assert len(trees) == len(free) and all(m.complexity()[1] <= 2 for m in trees)
