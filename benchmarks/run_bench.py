@@ -212,7 +212,7 @@ def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: floa
     tree = sur[(sur.dataset == "digits") & (sur.kind == "tree")]
     if not tree.empty:
         distilled = tree[tree.role == "distilled"].set_index("seed")
-        depth = distilled.complexity.str.extract(r"depth (\d+)")[0].astype(int)
+        depth = distilled.complexity.str.extract(r"depth[ =](\d+)")[0].astype(int)
         fid = distilled.fidelity.mean()
         # the hard-label fit with the same hyper-parameters, per seed (from the sweep's test columns)
         hard = sweep[(sweep.dataset == "digits") & (sweep.kind == "tree") & (sweep.regime == "hard")]
