@@ -188,6 +188,19 @@ class TransferConfig(_Strict):
         return [main, *self.candidates]
 
 
+class StudentSize(_Strict):
+    """One point of the student's width grid: the layer widths its architecture uses."""
+
+    hidden: LayerWidths | None = Field(None, description="mlp: hidden layer widths")
+    channels: LayerWidths | None = Field(None, description="cnn: convolution channels")
+
+    @model_validator(mode="after")
+    def _some_width(self) -> "StudentSize":
+        if self.hidden is None and self.channels is None:
+            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn), e.g. {hidden: [8]}")
+        return self
+
+
 class StudentConfig(_Strict):
     """The compact neural student and its distillation loss."""
 
@@ -212,6 +225,12 @@ class StudentConfig(_Strict):
     num_threads: int = Field(
         1, ge=0, description="torch CPU threads while training (0: leave torch's setting); small nets are fastest on 1"
     )
+    grid: list[StudentSize] | None = Field(
+        None, min_length=1,
+        description="widths to sweep (replacing hidden/channels), e.g. [{hidden: [4]}, {hidden: [16]}]: each is distilled and trained from "
+                    "scratch; the distilled student is chosen on validation fidelity",
+    )
+    budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
@@ -221,7 +240,16 @@ class StudentConfig(_Strict):
         if self.function_matching and self.transfer_set is not None:
             raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
                              "(the first mixes each batch on the fly, the second labels a fixed set once)")
+        width = "hidden" if self.arch == "mlp" else "channels"
+        for i, point in enumerate(self.grid or []):
+            if getattr(point, width) is None or point.model_fields_set - {width}:
+                raise ValueError(f"student.grid.{i} must set {width} only (the width of arch {self.arch!r}), "
+                                 f"e.g. {{{width}: [8]}}")
         return self
+
+    def sizes(self) -> list["StudentConfig"]:
+        """This config once per grid point, with that point's widths (just itself without a grid)."""
+        return [self.model_copy(update=point.model_dump(exclude_unset=True)) for point in self.grid or []] or [self]
 
 
 class SurrogateConfig(_Strict):

@@ -23,10 +23,11 @@ from tqdm.auto import tqdm
 from . import artifacts
 from .config import ExperimentConfig
 from .data import Dataset, load_dataset
+from .errors import ConfigError
 from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
-from .students import distill_student, method_name, train_scratch_student
-from .sweep import FitSet, rank_by_validation, select_by_validation, sweep_surrogates
+from .students import build_student, method_name, sweep_students
+from .sweep import COLUMNS, FitSet, rank_by_validation, select_by_validation, sweep_surrogates
 from .teachers import resolve_teacher
 from .transfer import build_transfer_set, candidate_label
 
@@ -176,6 +177,41 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     return models, sweep
 
 
+def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
+                 teacher_probs: dict[str, np.ndarray]) -> tuple[list[FittedModel], pd.DataFrame, dict]:
+    """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
+
+    The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
+    ``student.budget`` parameters; its baseline is the scratch student of the same width.
+
+    Returns:
+        The distilled and scratch students, the sweep table (one row per trained network) and the two
+        training logs (``{"distilled": ..., "scratch": ...}``, with the chosen widths).
+
+    Raises:
+        ConfigError: no width of the grid fits ``student.budget`` (checked before any training).
+    """
+    student_cfg = cfg.student
+    if student_cfg.budget is not None:
+        smallest = min(count_parameters(build_student(size, dataset, cfg.seed)) for size in student_cfg.sizes())
+        if smallest > student_cfg.budget:
+            raise ConfigError(f"no student width fits student.budget {student_cfg.budget:g} parameters (smallest: "
+                              f"{smallest:,}); raise the budget or add a narrower width to student.grid")
+    trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress)
+    sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
+    method = method_name(student_cfg)
+    budget = {"student": student_cfg.budget} if student_cfg.budget is not None else None
+    chosen = select_by_validation(sweep[sweep.regime == method], budget=budget).index[0]
+    scratch = sweep.index[(sweep.regime == "scratch") & (sweep.params == sweep.params[chosen])][0]
+    models, logs = [], {}
+    for name, role, index in (("student", "distilled", chosen), ("student_scratch", "baseline", scratch)):
+        row = sweep.loc[index]
+        models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
+                                  json.loads(row.params_json), row.fit_seconds))
+        logs[role if role == "distilled" else "scratch"] = {**trained[index].log.as_dict(), "size": row.params}
+    return models, sweep, logs
+
+
 def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:
     """One row per model: test metrics (and validation ones, labelled), complexity, size, latency."""
     rows, test_probs = [], {}
@@ -253,8 +289,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages.update()
     teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
-        student, student_log = distill_student(dataset, teacher_module, cfg.student, cfg.seed, progress)
-        scratch, scratch_log = train_scratch_student(dataset, cfg.student, cfg.seed, progress)
+        students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs)
     stages.update()
     with timer.stage("surrogates"):
         surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"])
@@ -263,12 +298,10 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",
                     teacher_module,
                     fit_seconds=timer.seconds["teacher"]),
-        FittedModel("student", "student", cfg.student.arch, method_name(cfg.student),
-                    "distilled", student, {"hidden": cfg.student.hidden}),
-        FittedModel("student_scratch", "student", cfg.student.arch, "scratch", "baseline", scratch,
-                    {"hidden": cfg.student.hidden}),
+        *students,
         *surrogates,
     ]
+    sweep = pd.concat([sweep, student_sweep], ignore_index=True)
     with timer.stage("evaluation"):
         metrics, test_probs = metrics_table(models, dataset, teacher_probs)
     stages.update()
@@ -293,7 +326,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "timings": timer.seconds,
             "dataset": dataset.summary(),
             "teacher": teacher_info,
-            "students": {"distilled": student_log.as_dict(), "scratch": scratch_log.as_dict()},
+            "students": student_logs,
             "attribution": attribution.info,
         }
         (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))

@@ -51,7 +51,8 @@ COLUMNS = [
 VALIDATION_RANKING = (["val_fidelity", "val_kl", "complexity_score"], [False, True, True])
 
 # What each kind's complexity_score_ counts, for axis labels.
-COMPLEXITY_UNITS = {"tree": "leaves", "linear": "non-zero coefficients", "naive_bayes": "parameters"}
+COMPLEXITY_UNITS = {"tree": "leaves", "linear": "non-zero coefficients", "naive_bayes": "parameters",
+                    "student": "parameters"}
 
 
 @dataclass(frozen=True)
@@ -130,22 +131,36 @@ def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_
     with threadpool_limits(limits=1, user_api="blas"):
         model.fit(X_fit, y_fit)
     seconds = time.perf_counter() - start
-    row = {
-        "kind": kind,
-        "regime": regime,
-        "transfer": transfer,
-        "params": format_params(params),
-        "params_json": json.dumps(full),
-        "complexity_score": float(model.complexity_score_),
-    }
+    row = sweep_row(kind, regime, transfer, params, full, model.complexity_score_,
+                    lambda X, n_classes: _aligned_proba(model, X, n_classes), evaluation, seconds)
+    return row, model
+
+
+def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, complexity_score: float,
+              predict_proba, evaluation: dict, fit_seconds: float) -> dict:
+    """One row of a sweep table (:data:`COLUMNS`): what was fitted, and its scores on each evaluation split.
+
+    Args:
+        kind, regime, transfer: name the model, its fitting regime and fitting set.
+        params: the swept hyper-parameters (shown readable); ``full``: every keyword needed to rebuild it.
+        complexity_score: the scalar on the frontier's x-axis.
+        predict_proba: ``(X, n_classes) -> (n, n_classes)`` probabilities of the fitted model.
+        evaluation: split -> ``(X, teacher_probs, y)``; ``"val"`` also gets ``val_kl``.
+        fit_seconds: wall-clock fitting time.
+
+    Returns:
+        The row as a dict.
+    """
+    row = {"kind": kind, "regime": regime, "transfer": transfer, "params": format_params(params),
+           "params_json": json.dumps(full), "complexity_score": float(complexity_score)}
     for split, (X, teacher_probs, y) in evaluation.items():
-        probs = _aligned_proba(model, X, teacher_probs.shape[1])
+        probs = predict_proba(X, teacher_probs.shape[1])
         row[f"{split}_fidelity"] = fidelity(probs, teacher_probs)
         row[f"{split}_accuracy"] = accuracy(probs, y)
         if split == "val":
             row["val_kl"] = kl_divergence(teacher_probs, probs)
-    row["fit_seconds"] = seconds
-    return row, model
+    row["fit_seconds"] = fit_seconds
+    return row
 
 
 def sweep_surrogates(

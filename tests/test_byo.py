@@ -193,7 +193,7 @@ def test_width_is_checked_before_anything_is_trained(shop, tmp_path, monkeypatch
     def must_not_train(*args, **kwargs):
         raise AssertionError("a student was trained before the teacher was checked")
 
-    monkeypatch.setattr(experiment, "distill_student", must_not_train)
+    monkeypatch.setattr(experiment, "sweep_students", must_not_train)
     with pytest.raises(TeacherError, match="outputs 2 values per row"):
         experiment.run_experiment(_config(shop, "wide"), tmp_path, teacher=nn.Linear(5, 2))
     assert not any(tmp_path.iterdir())

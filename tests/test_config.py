@@ -72,6 +72,12 @@ def _raw(**changes):
      "transfer.candidates.0: augmentation 'kde': bandwidth must be >= 0"),
     ({"student__transfer_set": {"augmentation": "local_kde", "n_synthetic": 5, "params": {"k": 0}}},
      "student.transfer_set: augmentation 'local_kde': k must be >= 1"),
+    ({"student__grid": [{"hidden": [4]}, {"channels": [2]}]},
+     "student.grid.1 must set hidden only (the width of arch 'mlp'), e.g. {hidden: [8]}"),
+    ({"student__grid": [{}]}, "a student.grid point needs hidden (mlp) or channels (cnn)"),
+    ({"student__grid": [{"hiden": [4]}]}, "unknown key 'student.grid.0.hiden' (did you mean 'hidden'?)"),
+    ({"student__grid": []}, "student.grid: List should have at least 1 item"),
+    ({"student__budget": 0}, "student.budget: Input should be greater than 0"),
 ])
 def test_invalid_configs_name_the_key_and_the_fix(changes, expected):
     with pytest.raises(ConfigError) as info:

@@ -45,6 +45,13 @@ def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
     surrogates = metrics[metrics.family == "surrogate"]
     assert (surrogates[surrogates.role == "distilled"].groupby("kind").size() == 1).all()
     assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard"}
+    # the student width grid: both widths trained both ways; the shipped pair is one width, the validation-best
+    students = run.sweep[run.sweep.kind == "student"]
+    assert sorted(zip(students.regime, students.params)) == sorted(
+        (regime, f"hidden=[{w}]") for regime in ("kd", "scratch") for w in (2, 4))
+    best = students[students.regime == "kd"].sort_values(["val_fidelity", "val_kl"], ascending=[False, True]).iloc[0]
+    shipped = metrics.set_index("model").loc[["student", "student_scratch"], "complexity_score"]
+    assert shipped.tolist() == [best.complexity_score] * 2
 
     # models come back and reproduce the stored test probabilities
     for name in ("teacher", "student", "tree:soft", "linear:hard", "naive_bayes:ground_truth"):
@@ -145,3 +152,60 @@ def test_complexity_budget_reaches_the_shipped_surrogate(tiny_parts):
     budgeted = fit_surrogates(budgeted_cfg, dataset, teacher, teacher_val, teacher_test)[0]
     trees = [m for m in budgeted if m.kind == "tree"]
     assert len(trees) == len(free) and all(m.complexity()[1] <= 2 for m in trees)
+
+
+def _fake_student_sweep(scores):
+    """A stand-in for sweep_students: per width (hidden, val_fidelity, test_fidelity), a distilled and a scratch row."""
+    from torch import nn
+
+    from interpret_distill.students import TrainedStudent
+    from interpret_distill.sweep import COLUMNS
+    from interpret_distill.training import TrainLog
+
+    def fake(dataset, teacher, cfg, teacher_probs, seed, progress):
+        trained = []
+        for width, val, test in scores:
+            for regime in ("kd", "scratch"):
+                row = dict.fromkeys(COLUMNS, 0.0) | {
+                    "kind": "student", "regime": regime, "transfer": "train", "params": f"hidden=[{width}]",
+                    "params_json": json.dumps({"arch": "mlp", "hidden": [width]}),
+                    "complexity_score": 10.0 * width + 3, "val_fidelity": val, "test_fidelity": test}
+                trained.append(TrainedStudent(nn.Linear(4, width), TrainLog(), row))
+        return trained
+
+    return fake
+
+
+def test_student_width_is_chosen_on_validation_with_its_scratch_twin(tiny_parts, monkeypatch):
+    from interpret_distill import experiment
+
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+    probs = {"val": teacher_val, "test": teacher_test}
+    # width 4 leads on validation, width 2 on test; width 8 ties width 4 on validation but is larger
+    monkeypatch.setattr(experiment, "sweep_students", _fake_student_sweep([(2, 0.80, 1.0), (4, 0.95, 0.5),
+                                                                           (8, 0.95, 0.9)]))
+    models, sweep, logs = experiment.fit_students(cfg, dataset, teacher, probs)
+    assert [(m.name, m.role, m.params["hidden"], m.model.out_features) for m in models] == [
+        ("student", "distilled", [4], 4), ("student_scratch", "baseline", [4], 4)]
+    assert logs["distilled"]["size"] == logs["scratch"]["size"] == "hidden=[4]"
+    assert len(sweep) == 6 and set(sweep.kind) == {"student"}
+
+    budgeted = cfg.model_copy(update={"student": cfg.student.model_copy(update={"budget": 30.0})})
+    models, _, _ = experiment.fit_students(budgeted, dataset, teacher, probs)
+    assert [m.params["hidden"] for m in models] == [[2], [2]]
+
+
+def test_student_budget_below_every_width_fails_before_training(tiny_parts, monkeypatch):
+    from interpret_distill import experiment
+    from interpret_distill.errors import ConfigError
+
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("students were trained although no width fits the budget")
+
+    monkeypatch.setattr(experiment, "sweep_students", must_not_train)
+    # the narrowest tiny student, 4 -> 2 -> 3: (4 x 2 + 2) + (2 x 3 + 3) = 19 parameters
+    tight = cfg.model_copy(update={"student": cfg.student.model_copy(update={"budget": 18.0})})
+    with pytest.raises(ConfigError, match=r"no student width fits student.budget 18 parameters \(smallest: 19\)"):
+        experiment.fit_students(tight, dataset, teacher, {"val": teacher_val, "test": teacher_test})

@@ -1,5 +1,6 @@
 """The compact student: the distillation step (function matching on hand-computed cases), early stopping, threads."""
 
+import json
 import math
 
 import numpy as np
@@ -269,7 +270,7 @@ def test_scratch_and_distilled_students_start_identical(iris, monkeypatch):
     distill_student(dataset, teacher, cfg, seed=5, progress=False)
     student, log = train_scratch_student(dataset, cfg, seed=5, progress=False)
     assert log.epochs_run == 1 and not student.training
-    scratch, distilled = starts["student (scratch)"], starts["student (kd)"]
+    scratch, distilled = starts["student (scratch, hidden=[4])"], starts["student (kd, hidden=[4])"]
     assert scratch.keys() == distilled.keys()
     for name in scratch:
         torch.testing.assert_close(scratch[name], distilled[name], rtol=0, atol=0)
@@ -304,3 +305,37 @@ def test_centred_student_subtracts_the_training_mean_and_survives_a_save(iris, t
     restored = load_network(tmp_path, save_network(centred, tmp_path, "student", dataset.X_val))
     with torch.no_grad():
         torch.testing.assert_close(restored(x), centred(x))
+
+
+def test_student_sizes_replace_the_width_of_the_architecture():
+    cnn = StudentConfig(arch="cnn", channels=[4, 8], grid=[{"channels": [2]}, {"channels": [2, 4]}])
+    assert [(c.channels, c.hidden) for c in cnn.sizes()] == [([2], [16]), ([2, 4], [16])]
+    assert StudentConfig(hidden=[8]).sizes() == [StudentConfig(hidden=[8])]
+
+
+def test_sweep_students_scores_each_width_distilled_and_from_scratch(iris):
+    from interpret_distill.metrics import accuracy, fidelity
+    from interpret_distill.models import predict_proba
+    from interpret_distill.students import sweep_students
+
+    dataset, teacher = iris
+    probs = {s: predict_proba(teacher, dataset.split(s)[0]) for s in ("val", "test")}
+    cfg = StudentConfig(grid=[{"hidden": [2]}, {"hidden": [5]}], epochs=3, patience=3, function_matching=True)
+    trained = sweep_students(dataset, teacher, cfg, probs, seed=1, progress=False)
+    rows = [t.row for t in trained]
+    assert [(r["regime"], r["params"], r["transfer"]) for r in rows] == [
+        ("kd+fm", "hidden=[2]", "mixup each step (alpha=1)"), ("scratch", "hidden=[2]", "train"),
+        ("kd+fm", "hidden=[5]", "mixup each step (alpha=1)"), ("scratch", "hidden=[5]", "train")]
+    # 4 -> 2 -> 3 and 4 -> 5 -> 3
+    assert [r["complexity_score"] for r in rows] == [19.0, 19.0, 43.0, 43.0]
+    for t in trained:
+        assert t.module[-3].out_features == json.loads(t.row["params_json"])["hidden"][0]
+        for split in ("val", "test"):
+            X, y = dataset.split(split)
+            student_probs = predict_proba(t.module, X)
+            assert t.row[f"{split}_fidelity"] == fidelity(student_probs, probs[split])
+            assert t.row[f"{split}_accuracy"] == accuracy(student_probs, y)
+    # each width trained anew: the narrow distilled student is the one distill_student gives for that width
+    alone, _ = distill_student(dataset, teacher, cfg.sizes()[0], seed=1, progress=False)
+    for a, b in zip(alone.state_dict().values(), trained[0].module.state_dict().values()):
+        assert torch.equal(a, b)

@@ -126,6 +126,9 @@ def _summary(run: Run) -> dict:
     student, scratch = m.loc["student"], m.loc["student_scratch"]
     share = f", {student.complexity_score / teacher.complexity_score:.1%} of the teacher" \
         if teacher.complexity_score else ""
+    widths = run.sweep.loc[run.sweep.kind == "student", "params"].nunique() if "kind" in run.sweep else 0
+    if widths > 1:  # named on validation fidelity, like the surrogates
+        share += f"; the width most faithful on validation among {widths}"
     lines["student"] = (f"The distilled student ({int(student.complexity_score):,} parameters{share}) agrees with "
                         f"the teacher on {student.fidelity:.3f} of test rows with accuracy "
                         f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
