@@ -158,7 +158,7 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
         row[f"{split}_fidelity"] = fidelity(probs, teacher_probs)
         row[f"{split}_accuracy"] = accuracy(probs, y)
         if split == "val":
-            row["val_kl"] = kl_divergence(teacher_probs, probs)
+            row["val_kl"] = kl_divergence(probs, teacher_probs)
     row["fit_seconds"] = fit_seconds
     return row
 

@@ -28,23 +28,23 @@ def test_fidelity_is_top1_agreement_with_teacher():
 
 
 def test_kl_divergence_matches_hand_computation():
-    p, q = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
-    expected = 0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)
-    assert kl_divergence(p, q) == pytest.approx(expected, rel=1e-12)
+    teacher, model = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
+    expected = 0.5 * np.log(0.5 / 0.25) + 0.5 * np.log(0.5 / 0.75)  # KL(teacher ‖ model)
+    assert kl_divergence(model, teacher) == pytest.approx(expected, rel=1e-12)
     assert kl_divergence(TEACHER, TEACHER) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_kl_divergence_is_teacher_first_and_handles_zeros():
-    p, q = np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]])
-    assert kl_divergence(p, q) == pytest.approx(np.log(2))  # 0·log 0 terms vanish
-    assert np.isfinite(kl_divergence(q, p)), "a zero model probability is floored, not infinite"
-    assert kl_divergence(q, p) > kl_divergence(p, q)
+def test_kl_divergence_is_model_first_like_every_metric_and_handles_zeros():
+    teacher, model = np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]])
+    assert kl_divergence(model, teacher) == pytest.approx(np.log(2))  # 0·log 0 terms of the teacher vanish
+    assert np.isfinite(kl_divergence(teacher, model)), "a zero model probability is floored, not infinite"
+    assert kl_divergence(teacher, model) > kl_divergence(model, teacher)
 
 
 def test_total_variation_is_half_l1():
     # row 0: |.1|+|.1|+0 = .2 ; row 1: .4+.4+0 = .8 ; row 2: .1+.1+.2 = .4 ; row 3: .4+.55+.15 = 1.1
     expected = 0.5 * np.mean([0.2, 0.8, 0.4, 1.1])
-    assert total_variation(TEACHER, MODEL) == pytest.approx(expected)
+    assert total_variation(MODEL, TEACHER) == pytest.approx(expected)
 
 
 def test_agreement_matrix_counts_teacher_rows_model_columns():
@@ -60,8 +60,8 @@ def test_agreement_matrix_counts_teacher_rows_model_columns():
 
 def test_evaluate_bundles_every_metric():
     result = evaluate(MODEL, TEACHER, LABELS)
-    assert result == {"accuracy": 0.5, "fidelity": 0.5, "kl": kl_divergence(TEACHER, MODEL),
-                      "tv": total_variation(TEACHER, MODEL)}
+    assert result == {"accuracy": 0.5, "fidelity": 0.5, "kl": kl_divergence(MODEL, TEACHER),
+                      "tv": total_variation(MODEL, TEACHER)}
 
 
 def test_latency_is_per_thousand_rows(monkeypatch):

@@ -94,7 +94,7 @@ def test_params_json_refits_the_same_model(problem, sweeps):
     # every row's val_kl is KL(teacher ‖ refit model) on the validation split
     for r in sweeps[1].itertuples():
         refit = build_surrogate(r.kind, **json.loads(r.params_json)).fit(*regimes[r.regime])
-        expected = kl_divergence(split["teacher_val_probs"], refit.predict_proba(split["X_val"]))
+        expected = kl_divergence(refit.predict_proba(split["X_val"]), split["teacher_val_probs"])
         assert r.val_kl == pytest.approx(expected, rel=1e-9), (r.kind, r.regime, r.params)
     nb = sweeps[1].query("kind == 'naive_bayes'").iloc[0]
     assert json.loads(nb.params_json) == {"var_smoothing": 1e-9}  # no random_state where none exists
