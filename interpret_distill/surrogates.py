@@ -516,6 +516,10 @@ class _SurrogateBase(ClassifierMixin, BaseEstimator):
             ValueError: If ``y`` is not valid labels or probabilities, its length
                 differs from ``X``'s, or the weights are invalid.
         """
+        # A refit that raises must not leave the previous fit's state half in place
+        # (old classes_ beside new n_features_in_ would still count as fitted).
+        for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, name)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
         n = X.shape[0]
         y_arr = np.asarray(y)
@@ -541,7 +545,7 @@ class _SurrogateBase(ClassifierMixin, BaseEstimator):
         # no model sees them (also keeps tree thresholds identical to removal).
         keep = sw > 0
         self._fit_soft(X[keep], proba[keep], sw[keep])
-        self.classes_ = classes  # set last: a failed fit leaves no classes_
+        self.classes_ = classes  # set last: a failed fit (or refit) leaves no classes_
         return self
 
     def __sklearn_is_fitted__(self):

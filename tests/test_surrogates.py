@@ -394,6 +394,19 @@ def test_string_labels_keep_their_names():
         assert set(model.predict(X)) <= {"a", "b", "c"}
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_refit_that_fails_leaves_the_model_unfitted(kind):
+    X3, X5 = np.eye(4)[:, :3], np.eye(4)[:, :4] + np.arange(4)[:, None]
+    y = np.array([0, 1, 0, 1])
+    model = build_surrogate(kind).fit(X3, y)
+    with pytest.raises(ValueError):
+        model.fit(X5, y[:3])  # fails after the new X has been read
+    with pytest.raises(NotFittedError):
+        model.predict(X3)
+    # only what validate_data read from the new X: nothing learned survives
+    assert [a for a in vars(model) if a.endswith("_") and not a.startswith("_")] == ["n_features_in_"]
+
+
 # --------------------------------------------------------------------------- #
 # TAO refinement of the tree's splits (refine_passes)
 # --------------------------------------------------------------------------- #
