@@ -227,8 +227,8 @@ class StudentConfig(_Strict):
     )
     grid: list[StudentSize] | None = Field(
         None, min_length=1,
-        description="widths to sweep (replacing hidden/channels), e.g. [{hidden: [4]}, {hidden: [16]}]: each is distilled and trained from "
-                    "scratch; the distilled student is chosen on validation fidelity",
+        description="widths to sweep (replacing hidden/channels), e.g. [{hidden: [4]}, {hidden: [16]}]: each is "
+                    "distilled and trained from scratch; the distilled student is chosen on validation fidelity",
     )
     budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
 

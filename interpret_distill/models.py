@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from typing import Callable, Sequence
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -109,17 +110,33 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-@torch.no_grad()
-def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy."""
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Run the block with ``module`` in eval mode (no dropout), then restore the caller's mode.
+
+    Example:
+        >>> net = nn.Dropout(0.5)
+        >>> with eval_mode(net):
+        ...     net.training
+        False
+        >>> net.training
+        True
+    """
     was_training = module.training
     module.eval()
     try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+@torch.no_grad()
+def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy."""
+    with eval_mode(module):
         tensor = torch.as_tensor(np.asarray(X, dtype=np.float32))
         out = [module(tensor[i:i + batch_size]) for i in range(0, len(tensor), batch_size)]
         return torch.cat(out).double().numpy()
-    finally:
-        module.train(was_training)
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

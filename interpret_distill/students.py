@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from .config import StudentConfig, TransferRecipe
 from .data import Dataset
 from .losses import get_loss
-from .models import Centre, build_network, count_parameters, predict_logits, predict_proba
+from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
 from .sweep import format_params, sweep_row
 from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
 from .transfer import augment, candidate_label, mixup_torch
@@ -82,7 +82,7 @@ def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
     case the teacher's argmax on the mixed inputs replaces ``y`` in the loss's label term.
 
     Args:
-        teacher: the frozen teacher (called under ``torch.no_grad``).
+        teacher: the frozen teacher (called under ``torch.no_grad`` in eval mode; its own mode is restored).
         cfg: the ``student`` config section (loss, its parameters, function matching, mixup_alpha).
 
     Returns:
@@ -98,7 +98,7 @@ def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
     def step_loss(student: nn.Module, xb: torch.Tensor, yb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if cfg.function_matching:
             xb = mixup_torch(xb, generator, alpha=cfg.mixup_alpha)
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(teacher):  # the teacher's function, without dropout noise
             teacher_logits = teacher(xb)
         # mixed inputs have no ground-truth label: the teacher's argmax stands in for it
         labels = teacher_logits.argmax(1) if cfg.function_matching else yb
@@ -161,9 +161,9 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     Ties in validation fidelity (common on small splits) go to the epoch with the lower validation
     KL(teacher ‖ student); the weights of the best epoch are kept.
 
-    The teacher stays in eval mode and is queried on every batch. With ``function_matching`` (Beyer et
-    al. 2022) the batch is first mixed with a permutation of itself (mixup, ``Beta(mixup_alpha,
-    mixup_alpha)`` weights) and the teacher labels the mixed inputs, so the student matches the
+    The teacher is queried in eval mode on every batch (its own mode is left as it was). With
+    ``function_matching`` (Beyer et al. 2022) the batch is first mixed with a permutation of itself (mixup,
+    ``Beta(mixup_alpha, mixup_alpha)`` weights) and the teacher labels the mixed inputs, so the student matches the
     teacher's function between training points too; the loss's label term then uses the teacher's
     argmax on the mixed inputs (they have no ground truth). With ``transfer_set`` the teacher instead
     labels the training rows plus a fixed set of synthetic rows once (:func:`teacher_labelled_rows`) and
@@ -181,7 +181,6 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
     """
-    teacher.eval()
     if cfg.transfer_set is None:
         X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg)
     else:
@@ -190,7 +189,8 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     student = build_student(cfg, dataset, seed)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
-    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress, desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg))})")
+    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
+                 desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg))})")
     return student, log
 
 

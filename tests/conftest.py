@@ -12,7 +12,8 @@ TINY = {
     "data": {"source": "sklearn", "name": "iris", "test_size": 0.25, "val_size": 0.2},
     "teacher": {"arch": "mlp", "hidden": [16], "epochs": 30, "patience": 10, "batch_size": 16},
     "transfer": {"temperature": 2.0, "augmentation": "mixup", "n_synthetic": 100},
-    "student": {"arch": "mlp", "grid": [{"hidden": [2]}, {"hidden": [4]}], "epochs": 20, "patience": 10, "batch_size": 16},
+    "student": {"arch": "mlp", "grid": [{"hidden": [2]}, {"hidden": [4]}], "epochs": 20, "patience": 10,
+                "batch_size": 16},
     "surrogates": [
         {"kind": "tree", "grid": [{"max_depth": 1}, {"max_depth": 3}]},
         {"kind": "linear", "params": {"C": 1.0}},

@@ -339,3 +339,16 @@ def test_sweep_students_scores_each_width_distilled_and_from_scratch(iris):
     alone, _ = distill_student(dataset, teacher, cfg.sizes()[0], seed=1, progress=False)
     for a, b in zip(alone.state_dict().values(), trained[0].module.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_the_teacher_is_queried_without_dropout_and_keeps_its_mode(iris):
+    dataset, _ = iris
+    torch.manual_seed(0)
+    teacher = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.5), nn.Linear(16, 3)).train()
+    step = distillation_step(teacher, StudentConfig(loss_params={"alpha": 1.0}))
+    student, xb = nn.Linear(4, 3), torch.as_tensor(dataset.X_train[:32])
+    losses = [step(student, xb, torch.zeros(32, dtype=torch.long), torch.Generator()).item() for _ in range(3)]
+    assert losses[0] == losses[1] == losses[2], "dropout noise in the teacher's logits"
+    assert teacher.training
+    distill_student(dataset, teacher, StudentConfig(hidden=[4], epochs=1, patience=1), progress=False)
+    assert teacher.training, "distill_student must hand the teacher back in the caller's mode"
