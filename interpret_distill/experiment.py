@@ -193,7 +193,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     """
     student_cfg = cfg.student
     if student_cfg.budget is not None:
-        smallest = min(count_parameters(build_student(size, dataset, cfg.seed)) for size in student_cfg.sizes())
+        smallest = min(count_parameters(build_student(dataset, size, cfg.seed)) for size in student_cfg.sizes())
         if smallest > student_cfg.budget:
             raise ConfigError(f"no student width fits student.budget {student_cfg.budget:g} parameters (smallest: "
                               f"{smallest:,}); raise the budget or add a narrower width to student.grid")

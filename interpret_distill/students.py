@@ -48,7 +48,7 @@ def architecture(cfg: StudentConfig) -> dict[str, list[int]]:
     return {"hidden": list(cfg.hidden)} if cfg.arch == "mlp" else {"channels": list(cfg.channels)}
 
 
-def build_student(cfg: StudentConfig, dataset: Dataset, seed: int) -> nn.Module:
+def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
     """The student network, initialised from ``seed`` (so distilled and scratch start identical).
 
     An ``mlp`` student with ``centre_inputs`` subtracts the training mean before its first layer.
@@ -186,7 +186,7 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     else:
         X, targets = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg)
-    student = build_student(cfg, dataset, seed)
+    student = build_student(dataset, cfg, seed)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
     log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
@@ -231,7 +231,7 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
     def step_loss(student, xb, yb, _generator):
         return F.cross_entropy(student(xb), yb)
 
-    student = build_student(cfg, dataset, seed)
+    student = build_student(dataset, cfg, seed)
     log = _train(student, dataset.X_train, dataset.y_train, cfg, step_loss,
                  accuracy_nll_score_fn(dataset.X_val, dataset.y_val), seed, progress,
                  desc=f"student (scratch, {format_params(architecture(cfg))})")

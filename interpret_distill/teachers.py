@@ -403,7 +403,7 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         module = load_factory(cfg.factory)
         info = {"source": f"factory:{cfg.factory}", "kind": _kind(module, cfg)}
     else:
-        check_output_width_arch(cfg, dataset)
+        check_output_width_arch(dataset, cfg)
         module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress)
         info["source"] = "trained"
         info["kind"] = cfg.arch
@@ -434,7 +434,7 @@ def _kind(module: nn.Module, cfg: TeacherConfig) -> str:
     return "custom"
 
 
-def check_output_width_arch(cfg: TeacherConfig, dataset: Dataset) -> None:
+def check_output_width_arch(dataset: Dataset, cfg: TeacherConfig) -> None:
     """Fail early with a clear message when the built-in architecture cannot take this data."""
     try:
         build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **_architecture_sizes(cfg))

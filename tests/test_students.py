@@ -293,8 +293,8 @@ def test_student_config_checks_the_loss_before_training():
 
 def test_centred_student_subtracts_the_training_mean_and_survives_a_save(iris, tmp_path):
     dataset, _ = iris
-    centred = build_student(StudentConfig(hidden=[4]), dataset, seed=0)
-    plain = build_student(StudentConfig(hidden=[4], centre_inputs=False), dataset, seed=0)
+    centred = build_student(dataset, StudentConfig(hidden=[4]), seed=0)
+    plain = build_student(dataset, StudentConfig(hidden=[4], centre_inputs=False), seed=0)
     assert isinstance(centred[0], Centre)
     np.testing.assert_allclose(centred[0].offset.numpy(), dataset.X_train.mean(axis=0), rtol=1e-6)
     assert count_parameters(centred) == count_parameters(plain)  # the offset is a buffer, not a parameter
