@@ -273,7 +273,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         The path of the run directory.
 
     Example:
-        >>> run_dir = run_experiment(load_config("iris"), "reports")
+        >>> from interpret_distill import load_config
+        >>> run_dir = run_experiment(load_config("iris"), "reports")  # doctest: +SKIP
     """
     from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
 

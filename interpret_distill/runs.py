@@ -35,8 +35,8 @@ class Run:
         info: ``run.json`` (resolved config, seed, versions, timings, dataset and training logs).
 
     Example:
-        >>> run = load_run("reports/digits")
-        >>> run.metrics[["model", "accuracy", "fidelity"]]
+        >>> run = load_run("reports/digits")  # doctest: +SKIP
+        >>> run.metrics[["model", "accuracy", "fidelity"]]  # doctest: +SKIP
     """
 
     def __init__(self, path: str | Path):
@@ -59,14 +59,17 @@ class Run:
 
     @property
     def name(self) -> str:
+        """The experiment's name (the config's ``name``)."""
         return self.info["name"]
 
     @property
     def config(self) -> dict:
+        """The resolved experiment config, as a plain dict."""
         return self.info["config"]
 
     @property
     def dataset(self) -> dict:
+        """Dataset summary: split sizes, feature and class names, image shape, the scaling fitted on train."""
         return self.info["dataset"]
 
     @cached_property
@@ -76,7 +79,7 @@ class Run:
 
     @cached_property
     def sweep(self) -> pd.DataFrame:
-        """Every surrogate fitted in the complexity sweep, with validation and test fidelity."""
+        """Every surrogate grid point and student width of the complexity sweeps, with validation and test fidelity."""
         return self._read("sweep.csv", pd.read_csv)
 
     def _table(self, name: str) -> pd.DataFrame:
@@ -109,10 +112,12 @@ class Run:
 
     @property
     def X_test(self) -> np.ndarray:
+        """The test split's inputs, as every model saw them (scaled with the training split's statistics)."""
         return self._predictions["X_test"]
 
     @property
     def y_test(self) -> np.ndarray:
+        """The test split's labels (class indices into ``dataset["class_names"]``)."""
         return self._predictions["y_test"]
 
     @cached_property
@@ -141,6 +146,7 @@ class Run:
 
     @cached_property
     def manifest(self) -> dict[str, dict]:
+        """Each saved model's file and format (``models/manifest.json``), by model name."""
         manifest = self._read("models/manifest.json", _read_json)
         # every run saves at least the teacher, and every entry names its format
         if not isinstance(manifest, dict) or not manifest or not all(
@@ -149,7 +155,20 @@ class Run:
         return manifest
 
     def model(self, name: str) -> Any:
-        """Load one model back: a torch module (eval mode) or a scikit-learn surrogate."""
+        """Load one model back: a torch module (eval mode) or a scikit-learn surrogate.
+
+        Networks come back from ``state_dict`` files with ``torch.load(weights_only=True)`` (or TorchScript),
+        surrogates from skops files with an explicit list of trusted types: nothing is unpickled.
+
+        Args:
+            name: a model name of ``metrics.model``, e.g. ``"student"`` or ``"tree:soft"``.
+
+        Returns:
+            The model.
+
+        Raises:
+            KeyError: no model of that name was saved with the run.
+        """
         if name not in self.manifest:
             raise KeyError(f"no model {name!r} in {self.path}; available: {', '.join(self.manifest)}")
         entry = self.manifest[name]
@@ -188,7 +207,7 @@ def load_run(path: str | Path) -> Run:
         A :class:`Run`; ``run.metrics`` is a pandas DataFrame with accuracy and fidelity columns.
 
     Example:
-        >>> run = load_run("reports/digits")
-        >>> run.metrics.set_index("model")["fidelity"]
+        >>> run = load_run("reports/digits")  # doctest: +SKIP
+        >>> run.metrics.set_index("model")["fidelity"]  # doctest: +SKIP
     """
     return Run(path)

@@ -269,9 +269,10 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         Per width, the distilled student then the scratch one.
 
     Example:
-        >>> trained = sweep_students(dataset, teacher, StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}]), probs)
-        >>> [t.row["regime"] for t in trained]
-        ['kd', 'scratch', 'kd', 'scratch']
+        >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}])
+        >>> trained = sweep_students(dataset, teacher, cfg, teacher_probs)  # doctest: +SKIP
+        >>> [(t.row["regime"], t.row["params"]) for t in trained]  # doctest: +SKIP
+        [('kd', 'hidden=[4]'), ('scratch', 'hidden=[4]'), ('kd', 'hidden=[8]'), ('scratch', 'hidden=[8]')]
     """
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
     return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress)
