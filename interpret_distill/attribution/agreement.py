@@ -141,8 +141,10 @@ def agreement_table(attributions: Mapping[tuple[str, str], np.ndarray], referenc
         reference_method: fallback reference method (must exist for ``reference_model``).
 
     Returns:
-        DataFrame with columns ``model, method, reference_method, n`` and ``<metric>_mean``, ``<metric>_std``
-        for each metric; means/stds ignore undefined (nan) examples and are nan when none is defined.
+        DataFrame with columns ``model, method, reference_method, n_examples`` (examples compared) and
+        ``<metric>_mean``, ``<metric>_std``, ``<metric>_n`` for each metric. Means/stds skip the examples where a
+        metric is undefined (nan, e.g. an all-zero reference row has no top-k features) and are nan when none is
+        defined; ``<metric>_n`` counts the examples they average over.
 
     Example:
         >>> table = agreement_table({("teacher", "integrated_gradients"): ig,
@@ -165,11 +167,13 @@ def agreement_table(attributions: Mapping[tuple[str, str], np.ndarray], referenc
         used = method if method in ref_methods else fallback
         scores = agreement(attributions[(reference_model, used)], attr, k=k)
         row: dict[str, object] = {"model": model, "method": method, "reference_method": used,
-                                  "n": int(np.shape(attr)[0])}
+                                  "n_examples": int(np.shape(attr)[0])}
         for name, values in scores.items():
             row[f"{name}_mean"], row[f"{name}_std"] = _mean_std(values)
+            row[f"{name}_n"] = int(np.count_nonzero(~np.isnan(values)))
         rows.append(row)
-    columns = ["model", "method", "reference_method", "n"] + [f"{m}_{s}" for m in METRICS for s in ("mean", "std")]
+    columns = ["model", "method", "reference_method", "n_examples"] + [
+        f"{m}_{s}" for m in METRICS for s in ("mean", "std", "n")]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -332,43 +332,62 @@ def _tensors(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray, group
     return x, t, bt, mask
 
 
-def _gradient_runner(method: str) -> Callable[..., np.ndarray]:
+def _gradient_runner(attribute_fn: Callable[..., torch.Tensor]) -> Callable[..., np.ndarray]:
+    """Runner around ``attribute_fn(model, x, t, bt, *, n_samples, n_steps, ibs) -> tensor`` (a gradient method)."""
     def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
         x, t, bt, _ = _tensors(model, X, target, b, None)
         x = x.clone().requires_grad_()  # gradient methods differentiate w.r.t. the input
-        logit = as_forward(model, "logit")
-        if method == "integrated_gradients":
-            attr = IntegratedGradients(logit).attribute(x, baselines=bt, target=t, n_steps=n_steps,
-                                                         internal_batch_size=max(ibs, len(X)))
-        elif method == "saliency":
-            # Signed gradient (not Captum's default |gradient|) so sign agreement stays meaningful.
-            attr = Saliency(logit).attribute(x, target=t, abs=False)
-        elif method == "deeplift":
-            attr = DeepLift(model).attribute(x, baselines=bt.expand_as(x), target=t)
-        else:  # gradient_shap: expected gradients against the baseline rows as reference distribution
-            attr = GradientShap(logit).attribute(x, baselines=bt, target=t, n_samples=n_samples, stdevs=0.0)
+        attr = attribute_fn(model, x, t, bt, n_samples=n_samples, n_steps=n_steps, ibs=ibs)
         return attr.detach().cpu().double().numpy()
 
     return run
 
 
-def _perturbation_runner(method: str) -> Callable[..., np.ndarray]:
+def _integrated_gradients(model, x, t, bt, *, n_steps, ibs, **_):
+    return IntegratedGradients(as_forward(model, "logit")).attribute(x, baselines=bt, target=t, n_steps=n_steps,
+                                                                    internal_batch_size=max(ibs, len(x)))
+
+
+def _saliency(model, x, t, bt, **_):
+    # Signed gradient (not Captum's default |gradient|) so sign agreement stays meaningful.
+    return Saliency(as_forward(model, "logit")).attribute(x, target=t, abs=False)
+
+
+def _deeplift(model, x, t, bt, **_):
+    return DeepLift(model).attribute(x, baselines=bt.expand_as(x), target=t)
+
+
+def _gradient_shap(model, x, t, bt, *, n_samples, **_):
+    # expected gradients against the baseline rows as reference distribution
+    return GradientShap(as_forward(model, "logit")).attribute(x, baselines=bt, target=t, n_samples=n_samples,
+                                                             stdevs=0.0)
+
+
+def _captum_perturbation(attributor: type, model, X, target, b, groups, ppe, **extra) -> np.ndarray:
+    """Run a Captum perturbation attributor (``FeatureAblation``-like) on the target probability, without autograd."""
+    x, t, bt, mask = _tensors(model, X, target, b, groups)
+    with torch.no_grad():
+        attr = attributor(as_forward(model, "proba")).attribute(x, baselines=bt, target=t, feature_mask=mask,
+                                                                 perturbations_per_eval=ppe, **extra)
+    return attr.detach().cpu().double().numpy()
+
+
+def _feature_ablation(model, X, target, b, *, groups, ppe, **_):
+    return _captum_perturbation(FeatureAblation, model, X, target, b, groups, ppe)
+
+
+def _shapley_value_sampling(model, X, target, b, *, groups, n_samples, ppe, **_):
+    return _captum_perturbation(ShapleyValueSampling, model, X, target, b, groups, ppe, n_samples=n_samples)
+
+
+def _batched_sampler(estimator: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Runner around a batched estimator of :mod:`.sampling` (kernel_shap, lime)."""
     def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
-        x, t, bt, mask = _tensors(model, X, target, b, groups)
+        dev = _device(model)
         proba = as_forward(model, "proba")
-        if method in ("kernel_shap", "lime"):
-            dev = x.device
-            fwd = lambda inp: proba(inp.to(dev))  # noqa: E731  (sampling builds its batches on the CPU)
-            estimator = sampling.kernel_shap if method == "kernel_shap" else sampling.lime
-            g = groups if groups is not None else np.arange(X.shape[1])
-            return estimator(fwd, X, target, b, g, n_samples, ppe, generator)
-        common = dict(baselines=bt, target=t, feature_mask=mask, perturbations_per_eval=ppe)
-        with torch.no_grad():
-            if method == "feature_ablation":
-                attr = FeatureAblation(proba).attribute(x, **common)
-            else:
-                attr = ShapleyValueSampling(proba).attribute(x, n_samples=n_samples, **common)
-        return attr.detach().cpu().double().numpy()
+        fwd = lambda inp: proba(inp.to(dev))  # noqa: E731  (sampling builds its batches on the CPU)
+        g = groups if groups is not None else np.arange(X.shape[1])
+        return estimator(fwd, X, target, b, g, n_samples, ppe, generator)
 
     return run
 
@@ -377,8 +396,33 @@ def _native_runner(model, X, target, b, **_):
     return native_attribution(model, X, target, b)
 
 
-_RUNNERS: dict[str, Callable[..., np.ndarray]] = {
-    **{m: _gradient_runner(m) for m, s in METHODS.items() if s.family == "gradient"},
-    **{m: _perturbation_runner(m) for m, s in METHODS.items() if s.family == "perturbation"},
-    "native": _native_runner,
+# family -> method name -> run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator), returning
+# an (n, d) numpy array. A registry rather than an if/elif chain: a method without a runner fails at import
+# (see _runner_for) instead of silently running another method of its family.
+_RUNNERS_BY_FAMILY: dict[str, dict[str, Callable[..., np.ndarray]]] = {
+    "gradient": {
+        "integrated_gradients": _gradient_runner(_integrated_gradients),
+        "saliency": _gradient_runner(_saliency),
+        "deeplift": _gradient_runner(_deeplift),
+        "gradient_shap": _gradient_runner(_gradient_shap),
+    },
+    "perturbation": {
+        "feature_ablation": _feature_ablation,
+        "shapley_value_sampling": _shapley_value_sampling,
+        "kernel_shap": _batched_sampler(sampling.kernel_shap),
+        "lime": _batched_sampler(sampling.lime),
+    },
+    "native": {"native": _native_runner},
 }
+
+
+def _runner_for(spec: MethodSpec) -> Callable[..., np.ndarray]:
+    """The runner registered for ``spec``'s name within its family; raises ``ValueError`` naming the known ones."""
+    registry = _RUNNERS_BY_FAMILY.get(spec.family, {})
+    if spec.name not in registry:
+        raise ValueError(f"no {spec.family} runner registered for method {spec.name!r}; registered "
+                         f"{spec.family} methods: {', '.join(registry) or 'none'}")
+    return registry[spec.name]
+
+
+_RUNNERS: dict[str, Callable[..., np.ndarray]] = {name: _runner_for(spec) for name, spec in METHODS.items()}

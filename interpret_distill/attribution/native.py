@@ -85,50 +85,58 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
         if b.shape not in ((d,), (1, d), (n, d)):
             raise ValueError(f"baseline must have shape ({d},) or ({n}, {d}), got {b.shape}")
         b = np.broadcast_to(b.reshape(-1, d), (n, d))
-    rows = np.arange(n)
 
     kind = native_kind(model)
-    if kind == "linear":
-        coef = np.asarray(model.coef_, dtype=np.float64)
-        if coef.ndim != 2 or coef.shape[1] != d:
-            raise ValueError(f"coef_ must have shape (k, {d}), got {coef.shape}")
-        _check_targets(target, coef.shape[0])
-        w = coef[target]  # (n, d)
-        return w * (X if b is None else X - b)
+    if kind is None:
+        raise ValueError(
+            f"{type(model).__name__} has no native attribution: expected a linear (coef_/intercept_), tree "
+            "(decision_path_contributions) or naive-Bayes (theta_/var_/class_prior_) surrogate"
+        )
+    return _DECOMPOSITIONS[kind](model, X, target, b)
 
-    if kind == "tree":
-        contrib = np.asarray(model.decision_path_contributions(X), dtype=np.float64)  # (n, d, k)
-        _check_targets(target, contrib.shape[2])
-        phi = contrib[rows, :, target]
-        if b is not None:
-            # Subtracting the baseline's path turns "vs root mean" into "vs the baseline's prediction".
-            uniq, inverse = np.unique(b, axis=0, return_inverse=True)
-            contrib_b = np.asarray(model.decision_path_contributions(uniq), dtype=np.float64)
-            phi = phi - contrib_b[inverse.reshape(-1), :, target]
-        return phi
 
-    if kind == "naive_bayes":
-        theta = np.asarray(model.theta_, dtype=np.float64)  # (k, d)
-        var = np.asarray(model.var_, dtype=np.float64)
-        prior = np.asarray(model.class_prior_, dtype=np.float64)  # (k,)
-        _check_targets(target, theta.shape[0])
-        # Classes without training mass (prior 0, NaN parameters in NaiveBayesSurrogate) get a constant floor
-        # probability: they carry no feature evidence, so they are left out (their weight is 0 anyway).
-        present = (prior > 0) & np.isfinite(theta).all(axis=1) & np.isfinite(var).all(axis=1)
-        safe_theta, safe_var = np.where(present[:, None], theta, 0.0), np.where(present[:, None], var, 1.0)
-        ll = _gaussian_loglik(X, safe_theta, safe_var)  # (n, k, d)
-        if b is not None:
-            ll = ll - _gaussian_loglik(b, safe_theta, safe_var)
-        ll[:, ~present, :] = 0.0
-        # Target's evidence minus the prior-weighted average class's evidence, feature by feature.
-        phi = ll[rows, target, :] - np.einsum("c,ncd->nd", np.where(present, prior, 0.0), ll)
-        phi[~present[target]] = 0.0  # an absent target's probability does not depend on the features
-        return phi
+def _linear(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    if coef.ndim != 2 or coef.shape[1] != X.shape[1]:
+        raise ValueError(f"coef_ must have shape (k, {X.shape[1]}), got {coef.shape}")
+    _check_targets(target, coef.shape[0])
+    w = coef[target]  # (n, d)
+    return w * (X if b is None else X - b)
 
-    raise ValueError(
-        f"{type(model).__name__} has no native attribution: expected a linear (coef_/intercept_), tree "
-        "(decision_path_contributions) or naive-Bayes (theta_/var_/class_prior_) surrogate"
-    )
+
+def _tree(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    contrib = np.asarray(model.decision_path_contributions(X), dtype=np.float64)  # (n, d, k)
+    _check_targets(target, contrib.shape[2])
+    phi = contrib[np.arange(len(X)), :, target]
+    if b is not None:
+        # Subtracting the baseline's path turns "vs root mean" into "vs the baseline's prediction".
+        uniq, inverse = np.unique(b, axis=0, return_inverse=True)
+        contrib_b = np.asarray(model.decision_path_contributions(uniq), dtype=np.float64)
+        phi = phi - contrib_b[inverse.reshape(-1), :, target]
+    return phi
+
+
+def _naive_bayes(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    theta = np.asarray(model.theta_, dtype=np.float64)  # (k, d)
+    var = np.asarray(model.var_, dtype=np.float64)
+    prior = np.asarray(model.class_prior_, dtype=np.float64)  # (k,)
+    _check_targets(target, theta.shape[0])
+    # Classes without training mass (prior 0, NaN parameters in NaiveBayesSurrogate) get a constant floor
+    # probability: they carry no feature evidence, so they are left out (their weight is 0 anyway).
+    present = (prior > 0) & np.isfinite(theta).all(axis=1) & np.isfinite(var).all(axis=1)
+    safe_theta, safe_var = np.where(present[:, None], theta, 0.0), np.where(present[:, None], var, 1.0)
+    ll = _gaussian_loglik(X, safe_theta, safe_var)  # (n, k, d)
+    if b is not None:
+        ll = ll - _gaussian_loglik(b, safe_theta, safe_var)
+    ll[:, ~present, :] = 0.0
+    # Target's evidence minus the prior-weighted average class's evidence, feature by feature.
+    phi = ll[np.arange(len(X)), target, :] - np.einsum("c,ncd->nd", np.where(present, prior, 0.0), ll)
+    phi[~present[target]] = 0.0  # an absent target's probability does not depend on the features
+    return phi
+
+
+# native_kind -> decomposition(model, X, target, baseline rows or None); one entry per kind native_kind returns.
+_DECOMPOSITIONS = {"linear": _linear, "tree": _tree, "naive_bayes": _naive_bayes}
 
 
 def _gaussian_loglik(X: np.ndarray, theta: np.ndarray, var: np.ndarray) -> np.ndarray:

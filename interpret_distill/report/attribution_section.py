@@ -67,10 +67,12 @@ def _sentence(run: Run) -> str | None:
         return None
     ranked = table.sort_values("spearman_mean", ascending=False)
     best, worst = ranked.iloc[0], ranked.iloc[-1]
+    # three decimals, as in the agreement table below
     return (f"Explaining most like the teacher: {best.model} ({best.method}), Spearman rank correlation "
-            f"{best.spearman_mean:.2f} ± {best.spearman_std:.2f} and top-{run.config['attribution']['top_k']} "
-            f"agreement {best.topk_agreement_mean:.2f}; least alike: {worst.model} ({worst.method}), Spearman "
-            f"{worst.spearman_mean:.2f}. Computed on {len(run.attribution_examples)} test examples.")
+            f"{best.spearman_mean:.3f} ± {best.spearman_std:.3f} and top-{run.config['attribution']['top_k']} "
+            f"agreement {best.topk_agreement_mean:.3f}; least alike: {worst.model} ({worst.method}), Spearman "
+            f"{worst.spearman_mean:.3f}. Computed on {len(run.attribution_examples)} test examples (each mean "
+            "over those where the metric is defined).")
 
 
 def attribution_section(run: Run) -> dict:
@@ -91,7 +93,8 @@ def attribution_section(run: Run) -> dict:
         fig = heatmap_grid(X, per_model, data["image_shape"], examples=shown, labels=labels)
         figs.append({"title": "Heatmaps on test examples", "uri": figures.to_data_uri(fig),
                      "caption": f"Explaining the teacher's predicted class ({how}); red raises it, blue lowers it. "
-                                "One shared symmetric colour scale after per-model normalisation."})
+                                "Each map is scaled to its own maximum |attribution| (colour scale ±1), so "
+                                "patterns and signs compare across maps, magnitudes do not."})
     else:
         names, grouped = data["feature_names"], ""
         if data.get("feature_groups") is not None and data.get("group_names"):
@@ -116,7 +119,9 @@ def attribution_section(run: Run) -> dict:
         "intro": (f"Attributions explain the teacher's predicted class on {len(X)} test examples for every model, "
                   f"so all models explain the same decision. Baseline: {run.info['attribution']['baseline']}. "
                   "Gradient methods explain the target logit, perturbation methods the target probability, native "
-                  "explanations the surrogate's own additive decomposition."),
+                  "explanations the surrogate's own additive decomposition. Agreement means skip the examples "
+                  "where a metric is undefined (an all-zero teacher attribution has no top features, a constant one no "
+                  "rank correlation); each metric's n column counts the examples averaged."),
         "figures": figs,
         "agreement": _generic_table(run.agreement),
         # raw infidelity is in squared output units, often 1e-5 for confident models: fixed decimals would show 0.000

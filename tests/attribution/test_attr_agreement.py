@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from interpret_distill.attribution import (agreement, agreement_table, cosine, sign_agreement, spearman,
+from interpret_distill.attribution import (METRICS, agreement, agreement_table, cosine, sign_agreement, spearman,
                                            topk_agreement)
 
 REF = np.array([[5.0, -4.0, 3.0, 2.0, 1.0, 0.5]])
@@ -90,9 +90,24 @@ def test_agreement_table_picks_same_method_or_falls_back():
     assert table.loc[1, "cosine_mean"] == pytest.approx(1.0)
     assert table.loc[2, "cosine_mean"] == pytest.approx(-1.0) and table.loc[2, "sign_agreement_mean"] == 0.0
     assert table.loc[2, "topk_agreement_mean"] == pytest.approx(1.0)
-    assert {"n", "spearman_std", "topk_agreement_mean"} <= set(table.columns) and (table.n == 10).all()
+    assert {"n_examples", "spearman_std", "spearman_n", "topk_agreement_mean"} <= set(table.columns)
+    assert (table.n_examples == 10).all() and (table[[f"{m}_n" for m in METRICS]] == 10).all().all()
 
     fallback = agreement_table(attributions, reference_method="feature_ablation")
     assert fallback.loc[2, "reference_method"] == "feature_ablation"
     with pytest.raises(ValueError, match="reference model"):
         agreement_table({("tree", "native"): ig})
+
+
+def test_agreement_table_counts_the_examples_each_mean_uses():
+    rng = np.random.default_rng(0)
+    teacher, other = rng.normal(size=(6, 5)), rng.normal(size=(6, 5))
+    teacher[2] = 0.0  # no top features: top-k and sign agreement undefined, and no rank correlation
+    other[4] = 1.5  # constant but non-zero: rank correlation undefined, cosine still defined
+    table = agreement_table({("teacher", "m"): teacher, ("tree", "m"): other}, k=2)
+    row = table.iloc[0]
+    assert row.n_examples == 6
+    assert (row.topk_agreement_n, row.sign_agreement_n) == (5, 5)
+    assert (row.spearman_n, row.cosine_n) == (4, 5)
+    defined = np.delete(topk_agreement(teacher, other, k=2), 2)
+    assert row.topk_agreement_mean == pytest.approx(defined.mean())  # the mean is over those n examples

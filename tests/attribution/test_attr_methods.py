@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_distill.attribution import (METHODS, applicable_methods, attribute, attribute_many,
+from interpret_distill.attribution import (METHODS, MethodSpec, applicable_methods, attribute, attribute_many,
                                            patch_feature_mask, resolve_baseline)
 from interpret_distill.surrogates import LinearSurrogate, TreeSurrogate
 
@@ -207,3 +207,15 @@ def test_attribute_many_skips_inapplicable_pairs(X, target, linear_net, surrogat
     assert all(v.shape == X.shape and v.dtype == np.float64 for v in res.values())
     np.testing.assert_allclose(res[("tree", "feature_ablation")],
                                attribute(surrogate_tree, X, target, "feature_ablation", X.mean(0)))
+
+
+def test_every_method_has_its_own_runner_and_unknown_names_raise():
+    from interpret_distill.attribution import methods
+
+    assert set(methods._RUNNERS) == set(METHODS)
+    assert len({id(run) for run in methods._RUNNERS.values()}) == len(METHODS)  # no shared fall-through runner
+    # A new gradient method without a runner must not silently run another one (formerly GradientShap).
+    with pytest.raises(ValueError, match="smoothgrad.*integrated_gradients, saliency, deeplift, gradient_shap"):
+        methods._runner_for(MethodSpec("smoothgrad", "gradient", "logit"))
+    with pytest.raises(ValueError, match="occlusion.*feature_ablation"):
+        methods._runner_for(MethodSpec("occlusion", "perturbation", "proba"))
