@@ -60,13 +60,34 @@ class FittedModel:
         if self.is_torch:
             n = count_parameters(self.model)
             return f"{n:,} parameters", float(n)
-        # "depth 8, 256 leaves, 511 nodes", "600 nonzero coefficients, 640 coefficients", "1,290 parameters"
-        text = ", ".join(f"depth {v}" if k == "depth" else f"{v:,} {k.replace('_', ' ')}"
-                         for k, v in self.model.complexity_.items())
-        return text, float(self.model.complexity_score_)
+        return complexity_text(self.model.complexity_), float(self.model.complexity_score_)
 
     def size_bytes(self) -> int:
         return state_dict_bytes(self.model) if self.is_torch else artifacts.surrogate_size(self.model)
+
+
+def complexity_text(complexity: dict[str, int]) -> str:
+    """A surrogate's ``complexity_`` in words.
+
+    Example:
+        >>> complexity_text({"depth": 8, "leaves": 256, "nodes": 511})
+        'depth 8, 256 leaves, 511 nodes'
+        >>> complexity_text({"nonzero_coefficients": 600, "coefficients": 640})
+        '600 non-zero of 640 coefficients'
+        >>> complexity_text({"nonzero_coefficients": 30, "coefficients": 30})
+        '30 coefficients'
+    """
+    parts = []
+    for key, value in complexity.items():
+        if key == "depth":
+            parts.append(f"depth {value}")
+        elif key == "coefficients":  # with the non-zero count folded in; all non-zero: one number says it
+            nonzero = complexity.get("nonzero_coefficients", value)
+            parts.append(f"{value:,} coefficients" if nonzero == value
+                         else f"{nonzero:,} non-zero of {value:,} coefficients")
+        elif key != "nonzero_coefficients":
+            parts.append(f"{value:,} {key.replace('_', ' ')}")
+    return ", ".join(parts)
 
 
 class Timer:
