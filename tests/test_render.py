@@ -43,6 +43,32 @@ def test_summary_names_the_surrogate_chosen_on_validation_not_test(run_copy):
     assert "0.810 when fitted on the teacher's hard labels and on 0.790 when fitted on the ground truth" in sentence
 
 
+def test_summary_names_every_kind_tied_on_validation(run_copy):
+    # linear and naive Bayes tie on validation; their complexities (coefficients, parameters) cannot break the tie
+    metrics = pd.read_csv(run_copy / "metrics.csv")
+    chosen = metrics[(metrics.family == "surrogate") & (metrics.role == "distilled")].model
+    _edit_metrics(run_copy, {model: {"role": "alternative"} for model in chosen})
+    _edit_metrics(run_copy, {"tree:soft+transfer": {"fidelity": 0.99, "val_fidelity": 0.80, "role": "distilled"},
+                             "linear:soft+transfer": {"fidelity": 0.90, "val_fidelity": 1.0, "role": "distilled",
+                                                      "complexity_score": 1.0},
+                             "naive_bayes:soft+transfer": {"fidelity": 0.95, "val_fidelity": 1.0, "role": "distilled",
+                                                           "complexity_score": 1000.0},
+                             "linear:hard": {"fidelity": 0.81}, "naive_bayes:hard": {"fidelity": 0.83}})
+    sentence = render._summary(load_run(run_copy))["surrogate"]
+    assert sentence.startswith("2 distilled surrogates tie as most faithful on validation (val fidelity 1.000).")
+    assert "linear:soft+transfer" in sentence and "naive_bayes:soft+transfer" in sentence
+    assert "tree:" not in sentence
+    assert "0.900 of test rows; the same kind agrees on 0.810 when fitted on the teacher's hard labels" in sentence
+    assert "0.950 of test rows; the same kind agrees on 0.830 when fitted on the teacher's hard labels" in sentence
+
+
+def test_terms_explain_every_role_and_regime_of_the_comparison(tiny_run):
+    terms = (render.TEMPLATES / "report.html").read_text().split('<details class="terms">')[1].split("</details>")[0]
+    metrics = pd.read_csv(tiny_run / "metrics.csv")
+    surrogate_regimes = set(metrics[metrics.family != "student"].regime)  # student regimes have their own entry
+    assert {f"<b>{name}</b>" in terms for name in set(metrics.role) | surrogate_regimes} == {True}
+
+
 def test_index_sets_each_baseline_beside_the_distilled_model(run_copy):
     metrics = pd.read_csv(run_copy / "metrics.csv")
     distilled_tree = metrics[(metrics.kind == "tree") & (metrics.role == "distilled")].model.item()

@@ -219,7 +219,8 @@ def test_frontier_plot(sweeps):
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     for ax, kind in zip(fig.axes, GRIDS):
         assert ax.get_title() == kind
-        assert "val" in ax.get_ylabel() and ax.get_xscale() in ("log", "symlog")
+        # naive Bayes has one parameter count for every fit: a column per regime, not a log axis
+        assert "val" in ax.get_ylabel() and ax.get_xscale() == ("linear" if kind == "naive_bayes" else "log")
         assert len(ax.collections) == 4 and len(ax.lines) == 4  # points and front per regime
     fig.canvas.draw()  # renders headless
     assert "test" in frontier_plot(sweeps[1]).axes[0].get_ylabel()
@@ -227,20 +228,43 @@ def test_frontier_plot(sweeps):
         frontier_plot(sweeps[1], split="train")
 
 
-def test_frontier_plot_labels_only_powers_of_ten_on_a_wide_axis():
-    # leaves from 16 to 709 (the digits report): matplotlib would also label 2x10^1 ... 6x10^2, and they overlap
+def _tick_labels(ax) -> tuple[list[str], list[str]]:
+    ax.figure.canvas.draw()
+    return ([t.get_text() for t in ax.xaxis.get_majorticklabels() if t.get_text()],
+            [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()])
+
+
+def test_frontier_plot_labels_complexity_with_plain_numbers():
+    # leaves from 16 to 709 (the digits report) and from 4 to 64 (breast cancer): 10^1 alone said nothing
     df = pd.DataFrame({"kind": ["tree"] * 4, "regime": ["soft"] * 4, "complexity_score": [16, 42, 163, 709],
                        "test_fidelity": [0.5, 0.7, 0.8, 0.9]})
-    ax = frontier_plot(df).axes[0]
-    ax.figure.canvas.draw()
-    assert [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()] == []
-    majors = [t.get_text() for t in ax.xaxis.get_majorticklabels() if t.get_text()]
-    assert any("10^{1}" in t for t in majors) and any("10^{2}" in t for t in majors)
-    # a narrow range (no power of ten inside) keeps matplotlib's minor labels
-    narrow = df.assign(complexity_score=[20, 30, 40, 60])
-    ax = frontier_plot(narrow).axes[0]
-    ax.figure.canvas.draw()
-    assert [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_text()]
+    assert _tick_labels(frontier_plot(df).axes[0]) == (["20", "50", "100", "200", "500"], [])
+    assert _tick_labels(frontier_plot(df.assign(complexity_score=[4, 8, 16, 64])).axes[0])[0] == [
+        "5", "10", "20", "50"]
+    assert _tick_labels(frontier_plot(df.assign(complexity_score=[900, 1500, 2000, 2400])).axes[0])[0] == [
+        "1,000", "2,000"]
+    # no 1-2-5 step inside a narrow range: its ends are labelled; a zero (symlog) gets its own label
+    assert _tick_labels(frontier_plot(df.assign(complexity_score=[26, 30, 34, 40])).axes[0])[0] == ["26", "40"]
+    assert _tick_labels(frontier_plot(df.assign(complexity_score=[0, 3, 10, 30])).axes[0])[0] == [
+        "0", "2", "5", "10", "20"]
+
+
+def test_frontier_plot_spreads_a_kind_with_one_complexity_over_regime_columns():
+    # every naive-Bayes fit has 1,290 parameters: at one x all points of all regimes would hide each other
+    df = pd.DataFrame({"kind": ["naive_bayes"] * 6 + ["tree"] * 2,
+                       "regime": ["hard", "hard", "hard", "soft", "soft", "soft", "soft", "hard"],
+                       "complexity_score": [1290] * 6 + [4, 8],
+                       "test_fidelity": [0.9, 0.9, 0.8, 0.95, 0.95, 0.95, 0.7, 0.8]})
+    fig = frontier_plot(df)
+    nb, tree = fig.axes
+    assert "1,290 parameters" in nb.get_xlabel() and _tick_labels(nb)[0] == ["hard", "soft"]
+    points = [collection.get_offsets() for collection in nb.collections]
+    assert [len(np.unique(np.asarray(p), axis=0)) for p in points] == [3, 3]  # equal scores side by side
+    assert all(abs(np.asarray(p)[:, 0] - column).max() < 0.5 for column, p in enumerate(points))
+    assert [line.get_ydata()[0] for line in nb.lines] == [0.9, 0.95]  # a bar at each regime's best
+    # colours follow the regime in both panels
+    colour = [{c.get_label(): tuple(c.get_facecolor()[0]) for c in ax.collections} for ax in (nb, tree)]
+    assert colour[0] == colour[1] and colour[0]["hard"] != colour[0]["soft"]
 
 
 def test_frontier_plot_front_line_matches_pareto_front():

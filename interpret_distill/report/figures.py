@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..runs import Run
 from ..surrogates import tree_thresholds
 
 DIVERGING = "RdBu_r"
+# thresholds of the tree figure and of its rules text (``export_text(decimals=...)``) are rounded alike
+RULE_DECIMALS = 3
+# the units the surrogates were fitted in (see ``data._scaling``), named alike in every figure
+TABULAR_UNITS = "standardised features"
+IMAGE_UNITS = "pixels scaled to 0–1"
 
 
 def to_data_uri(fig: Figure, fmt: str = "svg") -> str:
@@ -43,9 +52,9 @@ def plot_text(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _grid(n: int, columns: int, size: float = 2.6) -> tuple[Figure, np.ndarray]:
+def _grid(n: int, columns: int, size: float = 2.6, layout: str | None = None) -> tuple[Figure, np.ndarray]:
     rows = int(np.ceil(n / columns))
-    fig = Figure(figsize=(size * columns, size * rows))
+    fig = Figure(figsize=(size * columns, size * rows), layout=layout)
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -58,17 +67,48 @@ def _image(values: np.ndarray, shape) -> np.ndarray:
 
 
 def agreement_matrices(run: Run, columns: int = 4) -> Figure:
-    """Teacher-class × model-class counts on the test split, one panel per model."""
+    """Teacher-class × model-class counts on the test split, one panel per model.
+
+    Agreements (the diagonal) are grey; disagreements are red on one colour scale shared by all panels, so a cell of
+    one row stays visible beside a diagonal of hundreds. Every non-zero disagreement is numbered, and so is the
+    diagonal up to 12 classes.
+
+    Args:
+        run: a loaded run (:func:`interpret_distill.load_run`).
+        columns: panels per row.
+
+    Returns:
+        The figure, with a colour bar for the disagreement counts.
+
+    Example:
+        >>> fig = agreement_matrices(load_run("reports/digits"))
+    """
     names = [n for n in run.test_probs if n != "teacher"]
     teacher = run.test_probs["teacher"].argmax(1)
     k = run.dataset["n_classes"]
-    fig, axes = _grid(len(names), columns)
+    matrices = {}
+    for name in names:
+        matrices[name] = np.zeros((k, k), dtype=int)
+        np.add.at(matrices[name], (teacher, run.test_probs[name].argmax(1)), 1)
+    diagonal = np.eye(k, dtype=bool)
+    worst = max([int(m[~diagonal].max()) for m in matrices.values()] + [1])
+    # half-integer bounds centre each count on its colour; the lightest shade of the map is kept for count 1
+    norm = Normalize(vmin=0.5, vmax=worst + 0.5)
+    reds = ListedColormap(colormaps["Reds"](np.linspace(0.25, 1.0, 256)))
+    fontsize = 8 if k <= 5 else 6.5 if k <= 10 else 5
+    fig, axes = _grid(len(names), columns, size=2.6 if k <= 5 else min(0.25 * k + 0.9, 4.0), layout="constrained")
+    image = None
     for ax, name in zip(axes, names):
-        matrix = np.zeros((k, k), dtype=int)
-        np.add.at(matrix, (teacher, run.test_probs[name].argmax(1)), 1)
-        ax.imshow(matrix, cmap="Blues")
-        agree = np.trace(matrix) / matrix.sum()
-        ax.set_title(f"{name}\nfidelity {agree:.3f}", fontsize=9)
+        matrix = matrices[name]
+        ax.imshow(np.ma.masked_where(~diagonal, np.ones((k, k))), cmap=ListedColormap(["#e3e3e3"]))
+        image = ax.imshow(np.ma.masked_where(diagonal | (matrix == 0), matrix), cmap=reds, norm=norm)
+        for (i, j), count in np.ndenumerate(matrix):
+            if i == j and k <= 12:
+                ax.text(j, i, count, ha="center", va="center", fontsize=fontsize, color="#555555")
+            elif i != j and count:
+                ax.text(j, i, count, ha="center", va="center", fontsize=fontsize,
+                        color="white" if norm(count) > 0.6 else "black")
+        ax.set_title(f"{name}\nfidelity {np.trace(matrix) / matrix.sum():.3f}", fontsize=9)
         ax.set_xlabel("model class", fontsize=8)
         ax.set_ylabel("teacher class", fontsize=8)
         ticks = list(range(k)) if k <= 12 else []
@@ -77,46 +117,106 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
         ax.set_xticks(ticks, labels, rotation=45 if slanted else 0, ha="right" if slanted else "center")
         ax.set_yticks(ticks, labels)
         ax.tick_params(labelsize=7)
-        if k <= 5:
-            for (i, j), count in np.ndenumerate(matrix):
-                ax.text(j, i, count, ha="center", va="center", fontsize=8,
-                        color="white" if count > matrix.max() / 2 else "black")
-    fig.suptitle("Agreement with the teacher (test split)", fontsize=11)
-    fig.tight_layout()
+    if image is not None:
+        bar = fig.colorbar(image, ax=[ax for ax in axes if ax.get_visible()], shrink=0.5,
+                           label="disagreements (test rows per cell)")
+        bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("Agreement with the teacher (test split): grey diagonal = agreements, red = disagreements",
+                 fontsize=11)
     return fig
 
 
-def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3,
-                 unscale=None) -> Figure:
-    """The top of a fitted ``TreeSurrogate``: split rules and, per node, the teacher's majority class.
+def _shade(colour: str, strength: float) -> tuple[float, float, float]:
+    """``colour`` mixed with white (``strength`` 0: white, 1: the colour itself); opaque, so it hides the edges."""
+    return tuple(1 - strength * (1 - np.asarray(to_rgb(colour))))
 
-    ``unscale``: ``(offset, scale)`` to show thresholds in the data's original units (see ``tree_thresholds``).
+
+def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_depth: int = 3,
+                 unscale=None, decimals: int = RULE_DECIMALS, fontsize: float = 8) -> Figure:
+    """The top of a fitted ``TreeSurrogate``: split rules and, per node, its fitting rows and majority class.
+
+    Each box reads: the split (feature, then ``<= threshold`` on its own line; the left branch is where it holds),
+    the node's weighted row count in the set the tree was fitted on, and the share of the node's majority class in
+    those rows (the mean label probability when the labels are soft). Boxes that split further below
+    ``max_depth`` are dashed. The figure is as wide as the longest label needs, so boxes never overlap.
+
+    Args:
+        tree: a fitted :class:`~interpret_distill.surrogates.TreeSurrogate`.
+        feature_names, class_names: names to show (any text; ``$`` is escaped).
+        max_depth: levels below the root to draw.
+        unscale: ``(offset, scale)`` to show thresholds in the data's original units (see ``tree_thresholds``).
+        decimals: digits after the point of each threshold, as in ``tree.export_text(decimals=...)``.
+        fontsize: of the box labels, in points.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> fig = tree_diagram(tree, ["mean texture", "mean area"], ["malignant", "benign"])
     """
     inner = tree.estimator_.tree_
+    left, right = inner.children_left, inner.children_right
     thresholds = tree_thresholds(tree, unscale)
     feature_names = [plot_text(n) for n in feature_names]
     class_names = [plot_text(n) for n in class_names]
-    from sklearn.tree import plot_tree
+    probs = np.clip(tree.node_proba_, 0, None)
+    probs = probs / np.where(probs.sum(1, keepdims=True) > 0, probs.sum(1, keepdims=True), 1)
+    best = probs.argmax(1)
 
-    shown_leaves = 2 ** min(max_depth, inner.max_depth)
-    # about 1.6 inches per bottom node keeps the labels legible once the page scales the figure down
-    fig = Figure(figsize=(min(2 + 1.6 * shown_leaves, 16), 1.5 + 1.4 * max_depth))
-    FigureCanvasAgg(fig)  # plot_tree measures text, which needs a real renderer behind the figure
-    ax = fig.subplots()
-    annotations = plot_tree(tree.estimator_, max_depth=max_depth, ax=ax, fontsize=8, filled=False, impurity=False,
-                            node_ids=True, feature_names=feature_names)
-    for annotation in annotations:
-        text = annotation.get_text()
-        if not text.startswith("node #"):
-            continue  # the "(...)" markers of truncated subtrees
-        node = int(text.split("\n")[0].removeprefix("node #"))
-        probs = np.clip(tree.node_proba_[node], 0, None)
-        probs = probs / probs.sum() if probs.sum() > 0 else probs
-        best = int(probs.argmax())
-        rule = "" if inner.children_left[node] == -1 else (
-            f"{feature_names[inner.feature[node]]} ≤ {thresholds[node]:.4g}\n")
-        annotation.set_text(f"{rule}{tree.node_weight_[node]:.0f} rows\n{class_names[best]} ({probs[best]:.2f})")
-    ax.set_title(f"Tree surrogate, first {max_depth} levels (full rules below)", fontsize=10)
+    # bottom boxes (leaves, or nodes cut at max_depth) take one column each in reading order and a parent sits
+    # midway between its children, so two boxes of one level are always at least a column apart
+    position, level, bottom = {}, {}, []
+
+    def place(node: int, depth: int) -> None:
+        level[node] = depth
+        if left[node] < 0 or depth == max_depth:
+            position[node] = len(bottom)
+            bottom.append(node)
+            return
+        place(left[node], depth + 1)
+        place(right[node], depth + 1)
+        position[node] = (position[left[node]] + position[right[node]]) / 2
+
+    place(0, 0)
+    labels = {}
+    for node in position:
+        rule = [] if left[node] < 0 else [
+            *textwrap.wrap(feature_names[inner.feature[node]], 22, break_on_hyphens=False),
+            f"<= {thresholds[node]:.{decimals}f}"]
+        labels[node] = "\n".join([*rule, f"{tree.node_weight_[node]:,.0f} fitting rows",
+                                  f"{probs[node, best[node]]:.0%} class {class_names[best[node]]}"])
+
+    fig = Figure()
+    renderer = FigureCanvasAgg(fig).get_renderer()  # measures the labels before the figure is sized
+    ax = fig.add_axes((0, 0, 1, 1))
+    boxes = {}
+    for node, text in labels.items():
+        cut = left[node] >= 0 and level[node] == max_depth
+        boxes[node] = ax.text(position[node], -level[node], text, ha="center", va="center", fontsize=fontsize,
+                              zorder=3, bbox={"boxstyle": "round,pad=0.4", "linewidth": 0.8,
+                                              "linestyle": "--" if cut else "-",
+                                              "facecolor": _shade(f"C{best[node] % 10}", 0.35 * probs[node, best[node]])})
+    for node in position:
+        if left[node] >= 0 and level[node] < max_depth:
+            for child, edge in ((left[node], "true"), (right[node], "false")):
+                ax.plot([position[node], position[child]], [-level[node], -level[child]], color="grey",
+                        linewidth=0.8, zorder=1)
+                if node == 0:
+                    ax.text((position[node] + position[child]) / 2, -0.5, edge, ha="center", va="center",
+                            fontsize=fontsize, zorder=2, bbox={"facecolor": "white", "edgecolor": "none"})
+    extents = [box.get_window_extent(renderer) for box in boxes.values()]
+    pad = 2 * 0.4 * fontsize / 72 + 0.25  # the boxes' padding on both sides, and a gap between neighbours
+    width = max(e.width for e in extents) / fig.dpi + pad
+    height = max(e.height for e in extents) / fig.dpi + pad + 0.3  # and room for the edges
+    levels = max(level.values()) + 1
+    fig.set_size_inches(width * len(bottom), height * levels + 0.5)
+    ax.set_position((0, 0, 1, height * levels / (height * levels + 0.5)))  # the rest is the title's
+    ax.set_xlim(-0.5, len(bottom) - 0.5)
+    ax.set_ylim(-levels + 0.5, 0.5)
+    ax.set_axis_off()
+    cut = any(left[node] >= 0 for node in bottom)
+    fig.suptitle(f"Tree surrogate{f', first {max_depth} levels' if cut else ''}: rows and shares on the fitting "
+                 f"set, not test{' (dashed: splits further, see the rules)' if cut else ''}", fontsize=10)
     return fig
 
 
@@ -132,7 +232,7 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
             im = ax.imshow(_image(row, image_shape), cmap=DIVERGING, vmin=-limit, vmax=limit)
             ax.set_title(f"class {name}", fontsize=9)
             ax.axis("off")
-        fig.colorbar(im, ax=list(axes), shrink=0.7, label="coefficient (scaled features)")
+        fig.colorbar(im, ax=list(axes), shrink=0.7, label=f"coefficient ({IMAGE_UNITS})")
         fig.suptitle("Linear surrogate: coefficient per pixel and class (red raises the class score)", fontsize=10)
         return fig
     # binary softmax coefficients are ±w/2: one panel of the positive class says everything
@@ -144,7 +244,7 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_title(f"towards class {name}", fontsize=9)
         ax.tick_params(labelsize=7)
-    fig.suptitle("Linear surrogate: largest coefficients (scaled features)", fontsize=10)
+    fig.suptitle(f"Linear surrogate: largest coefficients ({TABULAR_UNITS})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -161,7 +261,7 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
             ax.imshow(_image(row, image_shape), cmap="gray_r")
             ax.set_title(f"class {name}", fontsize=9)
             ax.axis("off")
-        fig.suptitle(f"Naive-Bayes surrogate: class means (scaled pixels{fitted})", fontsize=10)
+        fig.suptitle(f"Naive-Bayes surrogate: class means ({IMAGE_UNITS}{fitted})", fontsize=10)
         return fig
     spread = theta.max(0) - theta.min(0)
     order = np.argsort(spread)[::-1][:top]
@@ -171,36 +271,54 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
     im = ax.imshow(theta[:, order], cmap=DIVERGING, vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(len(order)), [feature_names[i] for i in order], rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
-    fig.colorbar(im, ax=ax, label="class mean (standardised)")
+    fig.colorbar(im, ax=ax, label=f"class mean ({TABULAR_UNITS})")
     ax.set_title(f"Naive-Bayes surrogate: class means of the most class-dependent features{fitted}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def student_comparison(run: Run) -> Figure:
-    """Distilled vs scratch student: validation curves during training and test accuracy / fidelity."""
+    """Distilled vs scratch student: validation curves with the kept epoch marked, and test accuracy / fidelity.
+
+    Args:
+        run: a loaded run (:func:`interpret_distill.load_run`).
+
+    Returns:
+        The figure: curves on the left (dashed line: the best epoch, whose weights are kept), a dot plot on the
+        right (its axis need not start at 0, unlike bars).
+
+    Example:
+        >>> fig = student_comparison(load_run("reports/digits"))
+    """
     logs = run.info["students"]
     metrics = run.metrics.set_index("model")
-    fig = Figure(figsize=(11, 3.6))
-    curve, bars = fig.subplots(1, 2)
-    curve.plot(range(1, len(logs["distilled"]["val_scores"]) + 1), logs["distilled"]["val_scores"],
-               label="distilled: val fidelity")
-    curve.plot(range(1, len(logs["scratch"]["val_scores"]) + 1), logs["scratch"]["val_scores"],
-               label="scratch: val accuracy")
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
+    curve, dots = fig.subplots(1, 2)
+    for colour, role, score in (("C0", "distilled", "val fidelity"), ("C1", "scratch", "val accuracy")):
+        log = logs[role]
+        size = f" ({log['size']})" if log.get("size") else ""  # runs before the width sweep lack it
+        curve.plot(range(1, len(log["val_scores"]) + 1), log["val_scores"], color=colour,
+                   label=f"{role}{size}: {score}")
+        if log.get("best_epoch"):
+            curve.axvline(log["best_epoch"], color=colour, linestyle="--", linewidth=1,
+                          label=f"{role}: kept epoch {log['best_epoch']}")
     curve.set_xlabel("epoch")
     curve.set_ylabel("validation score")
     curve.set_title("Early stopping (validation split)", fontsize=10)
     curve.legend(fontsize=8)
     names = ["teacher", "student", "student_scratch"]
-    x = np.arange(len(names))
-    for offset, column in ((-0.2, "accuracy"), (0.2, "fidelity")):
+    y = np.arange(len(names))
+    for offset, column, marker in ((-0.12, "accuracy", "o"), (0.12, "fidelity", "D")):
         values = [metrics.loc[n, column] for n in names]
-        bars.bar(x + offset, values, width=0.4, label=column)
-        for xi, v in zip(x + offset, values):
-            bars.text(xi, v, f"{v:.3f}", ha="center", va="bottom", fontsize=7)
-    bars.set_xticks(x, names)
-    bars.set_ylim(max(0.0, min(metrics.loc[names, ["accuracy", "fidelity"]].min()) - 0.1), 1.02)
-    bars.set_title("Test split", fontsize=10)
-    bars.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a value
-    fig.tight_layout()
+        dots.scatter(values, y + offset, marker=marker, s=36, label=column, zorder=3)
+        for yi, v in zip(y + offset, values):
+            dots.annotate(f"{v:.3f}", (v, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+    dots.set_yticks(y, names)
+    dots.set_ylim(len(names) - 0.5, -0.5)  # teacher on top
+    low = min(metrics.loc[names, ["accuracy", "fidelity"]].min())
+    dots.set_xlim(max(0.0, low - 0.02), 1.015)  # room for the value labels
+    dots.grid(True, axis="x", alpha=0.3)
+    dots.set_xlabel("test score")
+    dots.set_title("Test split", fontsize=10)
+    dots.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a value
     return fig

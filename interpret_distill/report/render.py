@@ -108,21 +108,22 @@ def _summary(run: Run) -> dict:
     m = run.metrics.set_index("model")
     teacher = m.loc["teacher"]
     surrogates = run.metrics[run.metrics.family == "surrogate"]
-    # named on validation, like every other choice; its test numbers are then reported as they are
-    distilled = surrogates[surrogates.role == "distilled"].sort_values(["val_fidelity", "complexity_score"],
-                                                                       ascending=[False, True])
+    distilled = surrogates[surrogates.role == "distilled"]
     # a teacher given as a plain callable has no parameters to count
     size = f"{int(teacher.complexity_score):,} parameters" if teacher.complexity_score else "parameters unknown"
     lines = {"teacher": f"The teacher ({teacher.kind}, {size}) reaches test accuracy {teacher.accuracy:.3f}."}
     if len(distilled):
-        best = distilled.iloc[0]
-        baselines = [f"{m.loc[f'{best.kind}:{regime}', 'fidelity']:.3f} when fitted on {label}"
-                     for regime, label in (("hard", "the teacher's hard labels"), ("ground_truth", "the ground truth"))
-                     if f"{best.kind}:{regime}" in m.index]
-        comparison = f"; the same kind agrees on {' and on '.join(baselines)}" if baselines else ""
-        lines["surrogate"] = (f"The distilled surrogate most faithful on validation is {best.model} "
-                              f"({best.complexity}): it agrees with the teacher on {best.fidelity:.3f} of test "
-                              f"rows{comparison}.")
+        # named on validation, like every other choice; complexities of different kinds (leaves, coefficients,
+        # parameters) are not comparable, so kinds tied on validation are all named
+        top = distilled[np.isclose(distilled.val_fidelity, distilled.val_fidelity.max(), rtol=0, atol=1e-9)]
+        if len(top) == 1:
+            best = top.iloc[0]
+            lines["surrogate"] = (f"The distilled surrogate most faithful on validation is {best.model} "
+                                  f"({best.complexity}): it {_agreement(best, m)}.")
+        else:
+            results = " ".join(f"{row.model} ({row.complexity}) {_agreement(row, m)}." for row in top.itertuples())
+            lines["surrogate"] = (f"{len(top)} distilled surrogates tie as most faithful on validation "
+                                  f"(val fidelity {top.val_fidelity.max():.3f}). {results}")
     student, scratch = m.loc["student"], m.loc["student_scratch"]
     share = f", {student.complexity_score / teacher.complexity_score:.1%} of the teacher" \
         if teacher.complexity_score else ""
@@ -134,6 +135,15 @@ def _summary(run: Run) -> dict:
                         f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
                         f"{scratch.fidelity:.3f}, accuracy {scratch.accuracy:.3f}.")
     return lines
+
+
+def _agreement(row, metrics: pd.DataFrame) -> str:
+    """A distilled surrogate's test fidelity and, beside it, that of its kind's baselines (``row``: a metrics row)."""
+    baselines = [f"{metrics.loc[f'{row.kind}:{regime}', 'fidelity']:.3f} when fitted on {label}"
+                 for regime, label in (("hard", "the teacher's hard labels"), ("ground_truth", "the ground truth"))
+                 if f"{row.kind}:{regime}" in metrics.index]
+    comparison = f"; the same kind agrees on {' and on '.join(baselines)}" if baselines else ""
+    return f"agrees with the teacher on {row.fidelity:.3f} of test rows{comparison}"
 
 
 def _surrogate_sections(run: Run) -> list[dict]:
@@ -156,10 +166,14 @@ def _surrogate_sections(run: Run) -> list[dict]:
                    "caption": f"Fitted on: {row.regime}; {row.complexity}; test fidelity {row.fidelity:.3f}.",
                    "figure": figures.to_data_uri(draw[row.kind](model)), "rules": None}
         if row.kind == "tree":
-            section["rules"] = model.export_text(feature_names=names, class_names=classes, decimals=3, unscale=unscale)
-            section["caption"] += (" Thresholds are in the data's original units. Node row counts are weighted rows "
-                                   "of the fitting set" + (", teacher-labelled synthetic rows included."
-                                                           if row.regime == "soft+transfer" else "."))
+            section["rules"] = model.export_text(feature_names=names, class_names=classes,
+                                                 decimals=figures.RULE_DECIMALS, unscale=unscale)
+            synthetic = ", teacher-labelled synthetic rows included" if row.regime == "soft+transfer" else ""
+            section["caption"] += (
+                " Thresholds are in the data's original units. Unlike the rest of the report, the tree's own numbers "
+                f"are on its fitting set{synthetic}: each box gives its weighted row count and the share of its "
+                "majority class in those rows (with soft labels: that class's mean probability); p in the rules is "
+                "the same share at a leaf.")
         sections.append(section)
     return sections
 
