@@ -3,8 +3,8 @@
 Example:
     >>> from interpret_distill import load_run
     >>> from interpret_distill.report import figures
-    >>> fig = figures.agreement_matrices(load_run("reports/digits"))
-    >>> fig.savefig("agreement.png")
+    >>> fig = figures.agreement_matrices(load_run("reports/digits"))  # doctest: +SKIP
+    >>> fig.savefig("agreement.png")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
         The figure, with a colour bar for the disagreement counts.
 
     Example:
-        >>> fig = agreement_matrices(load_run("reports/digits"))
+        >>> fig = agreement_matrices(load_run("reports/digits"))  # doctest: +SKIP
     """
     names = [n for n in run.test_probs if n != "teacher"]
     teacher = run.test_probs["teacher"].argmax(1)
@@ -152,7 +152,7 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
         The figure.
 
     Example:
-        >>> fig = tree_diagram(tree, ["mean texture", "mean area"], ["malignant", "benign"])
+        >>> fig = tree_diagram(tree, ["mean texture", "mean area"], ["malignant", "benign"])  # doctest: +SKIP
     """
     inner = tree.estimator_.tree_
     left, right = inner.children_left, inner.children_right
@@ -288,7 +288,7 @@ def student_comparison(run: Run) -> Figure:
         right (its axis need not start at 0, unlike bars).
 
     Example:
-        >>> fig = student_comparison(load_run("reports/digits"))
+        >>> fig = student_comparison(load_run("reports/digits"))  # doctest: +SKIP
     """
     logs = run.info["students"]
     metrics = run.metrics.set_index("model")

@@ -188,7 +188,7 @@ def render_report(run_dir: str | Path) -> Path:
         The report's path. The file is self-contained: inline CSS and script, figures as data URIs.
 
     Example:
-        >>> render_report("reports/digits")
+        >>> render_report("reports/digits")  # doctest: +SKIP
     """
     from .attribution_section import attribution_section
     from ..sweep import frontier_plot
