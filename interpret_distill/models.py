@@ -14,6 +14,9 @@ from torch import nn
 class Centre(nn.Module):
     """Subtracts a fixed input offset (a buffer, not a parameter): ``x - offset``.
 
+    Args:
+        n_features: length of the offset (initialised to zeros).
+
     Example:
         >>> centre = Centre(2); centre.offset.copy_(torch.tensor([1.0, 2.0]))
         tensor([1., 2.])
@@ -26,6 +29,18 @@ class Centre(nn.Module):
         self.register_buffer("offset", torch.zeros(n_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Subtract the offset.
+
+        Args:
+            x: ``(n, n_features)`` inputs.
+
+        Returns:
+            ``x - offset``, same shape.
+
+        Example:
+            >>> Centre(2)(torch.ones(1, 2))  # the offset starts at zero
+            tensor([[1., 1.]])
+        """
         return x - self.offset
 
 
@@ -36,6 +51,13 @@ class MLP(nn.Sequential):
     training mean). Why: on non-negative inputs such as pixels in [0, 1], a narrow ReLU layer whose
     weights turn negative stops firing for good; an 8-unit digits student lost 3–4 of its units that way
     and its accuracy varied by 0.05 between seeds. Centred inputs have both signs, so units recover.
+
+    Args:
+        n_features: input width ``d``.
+        n_classes: number of output logits ``k``.
+        hidden: widths of the hidden ReLU layers.
+        dropout: dropout probability after each hidden layer (``0``: no Dropout layers).
+        centre: start with a :class:`Centre` layer.
 
     Example:
         >>> MLP(4, 3, hidden=[8])(torch.zeros(2, 4)).shape
@@ -59,6 +81,13 @@ class SmallCNN(nn.Module):
     """A small CNN that takes *flat* rows and folds them into ``image_shape`` itself.
 
     Keeping every model's input flat lets surrogates, metrics and attributions share one data layout.
+    Layers: a 3×3 convolution and ReLU per entry of ``channels``, one 2×2 max-pool, then a 64-unit dense layer.
+
+    Args:
+        image_shape: ``(channels, height, width)`` of one input.
+        n_classes: number of output logits ``k``.
+        channels: output channels of each convolution.
+        dropout: dropout probability before the dense head.
 
     Example:
         >>> SmallCNN((1, 8, 8), 10, channels=[4, 8])(torch.zeros(2, 64)).shape
@@ -81,15 +110,65 @@ class SmallCNN(nn.Module):
                                   nn.Linear(64, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Fold flat rows into images and return their logits.
+
+        Args:
+            x: ``(n, c * h * w)`` flat rows (anything reshapeable to ``(n, *image_shape)``).
+
+        Returns:
+            ``(n, n_classes)`` logits.
+
+        Example:
+            >>> SmallCNN((1, 4, 4), 3, channels=[2]).forward(torch.zeros(5, 16)).shape
+            torch.Size([5, 3])
+        """
         return self.head(self.features(x.reshape(-1, *self.image_shape)))
 
 
 def build_mlp(n_features: int, n_classes: int, image_shape, hidden=(64,), dropout=0.0, centre=False,
               **_) -> nn.Module:
+    """The ``mlp`` entry of :data:`ARCHITECTURES`: an :class:`MLP` (``image_shape`` is ignored).
+
+    Args:
+        n_features: input width.
+        n_classes: number of outputs.
+        image_shape: unused (an image is taken as its flat pixels).
+        hidden: hidden layer widths.
+        dropout: dropout probability after each hidden layer.
+        centre: start with a :class:`Centre` layer.
+        **_: sizes of other architectures (e.g. ``channels``), ignored.
+
+    Returns:
+        The :class:`MLP`.
+
+    Example:
+        >>> build_mlp(4, 3, None, hidden=[5], channels=[8])[0]
+        Linear(in_features=4, out_features=5, bias=True)
+    """
     return MLP(n_features, n_classes, hidden, dropout, centre)
 
 
 def build_cnn(n_features: int, n_classes: int, image_shape, channels=(16, 32), dropout=0.0, **_) -> nn.Module:
+    """The ``cnn`` entry of :data:`ARCHITECTURES`: a :class:`SmallCNN` (``n_features`` is implied by the shape).
+
+    Args:
+        n_features: unused (``image_shape`` gives the input width).
+        n_classes: number of outputs.
+        image_shape: ``(channels, height, width)``.
+        channels: output channels of each convolution.
+        dropout: dropout probability before the dense head.
+        **_: sizes of other architectures (e.g. ``hidden``), ignored.
+
+    Returns:
+        The :class:`SmallCNN`.
+
+    Raises:
+        ValueError: ``image_shape`` is None (tabular data).
+
+    Example:
+        >>> build_cnn(64, 10, (1, 8, 8), channels=[4])(torch.zeros(2, 64)).shape
+        torch.Size([2, 10])
+    """
     if image_shape is None:
         raise ValueError("arch 'cnn' needs image data (a dataset with image_shape); use arch 'mlp' for tables")
     return SmallCNN(image_shape, n_classes, channels, dropout)
@@ -99,20 +178,60 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": b
 
 
 def build_network(arch: str, n_features: int, n_classes: int, image_shape=None, **sizes) -> nn.Module:
-    """Build a registered architecture (``mlp`` or ``cnn``) for the given data shape."""
+    """Build a registered architecture (``mlp`` or ``cnn``) for the given data shape.
+
+    Args:
+        arch: a key of :data:`ARCHITECTURES`.
+        n_features: input width ``d``.
+        n_classes: number of output logits ``k``.
+        image_shape: ``(channels, height, width)`` for image data, else None.
+        **sizes: the architecture's keyword sizes (``hidden``, ``channels``, ``dropout``, ``centre``); sizes of
+            the other architecture are ignored.
+
+    Returns:
+        The untrained network, ``(n, d)`` rows to ``(n, k)`` logits.
+
+    Raises:
+        ValueError: an unknown ``arch``, or ``cnn`` without ``image_shape``.
+
+    Example:
+        >>> build_network("mlp", 4, 3, hidden=[8], channels=[16])
+        MLP(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=3, bias=True)
+        )
+    """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch](n_features, n_classes, image_shape, **sizes)
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of parameters (frozen ones included: a frozen teacher is still that big)."""
+    """Number of parameters (frozen ones included: a frozen teacher is still that big).
+
+    Args:
+        module: any torch module.
+
+    Returns:
+        The total number of parameter entries (buffers such as :class:`Centre`'s offset are not counted).
+
+    Example:
+        >>> count_parameters(nn.Linear(4, 3))  # 4 * 3 weights + 3 biases
+        15
+    """
     return sum(p.numel() for p in module.parameters())
 
 
 @contextmanager
 def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
     """Run the block with ``module`` in eval mode (no dropout), then restore the caller's mode.
+
+    Args:
+        module: the module to switch (in place).
+
+    Returns:
+        A context manager yielding ``module``.
 
     Example:
         >>> net = nn.Dropout(0.5)
@@ -132,7 +251,22 @@ def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
 
 @torch.no_grad()
 def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy."""
+    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy.
+
+    Runs without gradients; the module's train/eval mode is restored afterwards.
+
+    Args:
+        module: a network taking ``(n, d)`` float32 tensors.
+        X: ``(n, d)`` inputs (cast to float32).
+        batch_size: rows per forward pass.
+
+    Returns:
+        ``(n, k)`` float64 logits.
+
+    Example:
+        >>> predict_logits(nn.Identity(), np.eye(2)).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
     with eval_mode(module):
         tensor = torch.as_tensor(np.asarray(X, dtype=np.float32))
         out = [module(tensor[i:i + batch_size]) for i in range(0, len(tensor), batch_size)]
@@ -140,7 +274,21 @@ def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> 
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Numerically stable softmax over the last axis at a temperature."""
+    """Numerically stable softmax over the last axis at a temperature.
+
+    Args:
+        logits: array of logits, classes on the last axis.
+        temperature: logits are divided by it first (above 1: softer probabilities).
+
+    Returns:
+        float64 probabilities of the same shape, summing to 1 over the last axis.
+
+    Example:
+        >>> softmax(np.array([0.0, np.log(3)])).round(3).tolist()
+        [0.25, 0.75]
+        >>> softmax(np.array([0.0, np.log(3)]), temperature=2).round(3).tolist()  # 1 : sqrt(3)
+        [0.366, 0.634]
+    """
     z = np.asarray(logits, dtype=np.float64) / temperature
     z -= z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -148,12 +296,36 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def predict_proba(module: nn.Module, X: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Class probabilities of a torch classifier at a temperature."""
+    """Class probabilities of a torch classifier at a temperature.
+
+    Args:
+        module: a network returning logits.
+        X: ``(n, d)`` inputs.
+        temperature: softmax temperature.
+
+    Returns:
+        ``(n, k)`` float64 probabilities (:func:`predict_logits`, then :func:`softmax`).
+
+    Example:
+        >>> predict_proba(nn.Identity(), np.array([[0.0, np.log(3)]])).round(3).tolist()
+        [[0.25, 0.75]]
+    """
     return softmax(predict_logits(module, X), temperature)
 
 
 def state_dict_bytes(module: nn.Module) -> int:
-    """Serialized size of the module's ``state_dict`` in bytes."""
+    """Serialized size of the module's ``state_dict`` in bytes.
+
+    Args:
+        module: any torch module.
+
+    Returns:
+        The size of ``torch.save(module.state_dict())`` in memory (tensors plus the archive's overhead).
+
+    Example:
+        >>> state_dict_bytes(nn.Linear(100, 10)) > 4 * 1010  # 1,010 float32 values
+        True
+    """
     buffer = io.BytesIO()
     torch.save(module.state_dict(), buffer)
     return buffer.getbuffer().nbytes

@@ -30,9 +30,16 @@ def _unreadable(path: Path, detail: str) -> RunFileError:
 class Run:
     """One experiment's results, loaded lazily from its run directory.
 
+    Args:
+        path: the run directory; only ``run.json`` is read at once, every other file when first used.
+
     Attributes:
         path: the run directory.
         info: ``run.json`` (resolved config, seed, versions, timings, dataset and training logs).
+
+    Raises:
+        UserInputError: ``path`` has no ``run.json``.
+        RunFileError: ``run.json`` (or, later, another file of the run) cannot be read or lacks required keys.
 
     Example:
         >>> run = load_run("reports/digits")  # doctest: +SKIP
@@ -102,7 +109,15 @@ class Run:
         return self._table("faithfulness_curves")
 
     def faithfulness_curves_methods(self) -> dict[str, str]:
-        """The method behind each model's faithfulness curves."""
+        """The method behind each model's faithfulness curves.
+
+        Returns:
+            Model name -> attribution method (e.g. ``"integrated_gradients"``); empty without curves.
+
+        Example:
+            >>> load_run("reports/digits").faithfulness_curves_methods()["teacher"]  # doctest: +SKIP
+            'integrated_gradients'
+        """
         curves = self.faithfulness_curves
         return {} if curves.empty else dict(curves.groupby("model", sort=False).method.first())
 
@@ -168,6 +183,11 @@ class Run:
 
         Raises:
             KeyError: no model of that name was saved with the run.
+
+        Example:
+            >>> run = load_run("reports/digits")  # doctest: +SKIP
+            >>> run.model("tree:soft+transfer").predict_proba(run.X_test[:1]).shape  # doctest: +SKIP
+            (1, 10)
         """
         if name not in self.manifest:
             raise KeyError(f"no model {name!r} in {self.path}; available: {', '.join(self.manifest)}")
@@ -178,11 +198,27 @@ class Run:
         return artifacts.load_network(folder, entry)
 
     def models(self) -> dict[str, Any]:
-        """Every model of the run, by name."""
+        """Every model of the run, by name (each loaded with :meth:`model`).
+
+        Returns:
+            Model name -> torch module (eval mode) or scikit-learn surrogate, in manifest order.
+
+        Example:
+            >>> list(load_run("reports/digits").models())[:2]  # doctest: +SKIP
+            ['teacher', 'student']
+        """
         return {name: self.model(name) for name in self.manifest}
 
     def headline(self) -> pd.DataFrame:
-        """The comparison table without timing and bookkeeping columns."""
+        """The comparison table without timing and bookkeeping columns.
+
+        Returns:
+            :attr:`metrics` restricted to ``model, role, accuracy, fidelity, kl, complexity, size_bytes``.
+
+        Example:
+            >>> load_run("reports/digits").headline().columns.tolist()  # doctest: +SKIP
+            ['model', 'role', 'accuracy', 'fidelity', 'kl', 'complexity', 'size_bytes']
+        """
         return self.metrics[HEADLINE_COLUMNS]
 
     def _repr_html_(self) -> str:

@@ -28,6 +28,20 @@ def torch_threads(n: int) -> Iterator[None]:
 
     Student minibatches are tiny: on a shared 2-core machine two threads spend most of their time
     waiting for each other, and one thread trains about ten times faster.
+
+    Args:
+        n: ``torch.set_num_threads`` value inside the block; ``0`` leaves torch's setting alone.
+
+    Returns:
+        A context manager (yields ``None``).
+
+    Example:
+        >>> before = torch.get_num_threads()
+        >>> with torch_threads(1):
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
     """
     previous = torch.get_num_threads()
     if n:
@@ -39,12 +53,34 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def method_name(cfg: StudentConfig) -> str:
-    """How the student is distilled, e.g. ``"kd"``, ``"kd+fm"`` (function matching), ``"kd+transfer"``."""
+    """How the student is distilled, e.g. ``"kd"``, ``"kd+fm"`` (function matching), ``"kd+transfer"``.
+
+    Args:
+        cfg: the ``student`` config section.
+
+    Returns:
+        The loss name, suffixed ``"+fm"`` with ``function_matching`` or ``"+transfer"`` with a ``transfer_set``.
+
+    Example:
+        >>> method_name(StudentConfig()), method_name(StudentConfig(function_matching=True))
+        ('kd', 'kd+fm')
+    """
     return cfg.loss + ("+fm" if cfg.function_matching else "+transfer" if cfg.transfer_set else "")
 
 
 def architecture(cfg: StudentConfig) -> dict[str, list[int]]:
-    """The widths the student's architecture uses: ``{"hidden": [...]}`` (mlp) or ``{"channels": [...]}`` (cnn)."""
+    """The widths the student's architecture uses: ``{"hidden": [...]}`` (mlp) or ``{"channels": [...]}`` (cnn).
+
+    Args:
+        cfg: the ``student`` config section.
+
+    Returns:
+        A one-key dict of layer widths (the other architecture's widths are left out).
+
+    Example:
+        >>> architecture(StudentConfig(hidden=[8, 4])), architecture(StudentConfig(arch="cnn"))
+        ({'hidden': [8, 4]}, {'channels': [4, 8]})
+    """
     return {"hidden": list(cfg.hidden)} if cfg.arch == "mlp" else {"channels": list(cfg.channels)}
 
 
@@ -52,6 +88,24 @@ def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
     """The student network, initialised from ``seed`` (so distilled and scratch start identical).
 
     An ``mlp`` student with ``centre_inputs`` subtracts the training mean before its first layer.
+    The global torch random state is left as it was.
+
+    Args:
+        dataset: gives the input width, the number of classes, the image shape and the training mean.
+        cfg: the ``student`` config section (``arch``, ``hidden`` / ``channels``, ``centre_inputs``).
+        seed: seeds the initial weights.
+
+    Returns:
+        The untrained network (``(n, d)`` rows to ``(n, k)`` logits).
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> net = build_student(ds, StudentConfig(hidden=[3]), seed=0)
+        >>> net[0].offset.tolist()  # the Centre layer holds the training mean
+        [0.25, 0.25, 0.25, 0.25]
+        >>> count_parameters(net)  # (4 * 3 + 3) + (3 * 2 + 2)
+        23
     """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -146,6 +200,14 @@ def teacher_labelled_rows(dataset: Dataset, teacher: nn.Module, recipe: Transfer
 
     Returns:
         ``X`` ``(m + n_synthetic, d)`` float32 and the teacher's logits ``(m + n_synthetic, k)`` float32.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> recipe = TransferRecipe(augmentation="mixup", n_synthetic=6)
+        >>> rows, logits = teacher_labelled_rows(ds, nn.Linear(4, 2), recipe, seed=0)
+        >>> rows.shape, logits.shape
+        ((10, 4), (10, 2))
     """
     rng = np.random.default_rng(seed)
     X_synthetic = augment(recipe.augmentation, dataset.X_train, dataset.y_train, recipe.n_synthetic, rng,
@@ -180,6 +242,14 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
 
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> cfg = StudentConfig(hidden=[3], epochs=3, batch_size=4)
+        >>> student, log = distill_student(ds, nn.Linear(4, 2), cfg, progress=False)
+        >>> log.epochs_run, student.training
+        (3, False)
     """
     if cfg.transfer_set is None:
         X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg)
@@ -200,6 +270,14 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
     With a transfer set the distilled student's epochs run over ``n_train + n_synthetic`` rows; the scratch
     student only has the ``n_train`` labelled ones, so its epochs and patience are scaled by the ratio of
     batches per epoch (otherwise 40 epochs at batch size 512 would be 120 steps on digits, a strawman).
+
+    Args:
+        cfg: the distilled student's ``student`` config section.
+        n_train: number of labelled training rows.
+
+    Returns:
+        ``cfg`` itself without a transfer set; otherwise a copy with scaled ``epochs`` and ``patience`` and
+        no ``transfer_set``.
 
     Example:
         >>> cfg = StudentConfig(epochs=40, patience=10, batch_size=500,
@@ -225,6 +303,23 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
 
     The budget is the distilled student's number of optimiser steps (:func:`matched_scratch_config`).
     Early stopping on validation accuracy, ties broken by validation negative log-likelihood.
+
+    Args:
+        dataset: the splits (train to fit, validation to stop early).
+        cfg: the ``student`` config section (the distilled student's; its schedule is matched here).
+        seed: seeds initialisation and shuffling (the same seed gives the distilled student's initial weights).
+        progress: show a progress bar.
+
+    Returns:
+        The student (eval mode) and its :class:`TrainLog`.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> student, log = train_scratch_student(ds, StudentConfig(hidden=[3], epochs=3, batch_size=4),
+        ...                                      progress=False)
+        >>> len(log.val_scores)
+        3
     """
     cfg = matched_scratch_config(cfg, len(dataset.y_train))
 
@@ -240,7 +335,18 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
 
 @dataclass
 class TrainedStudent:
-    """One student of a width sweep: the network, its training log and its sweep row."""
+    """One student of a width sweep: the network, its training log and its sweep row.
+
+    Attributes:
+        module: the trained network (eval mode).
+        log: its :class:`TrainLog`.
+        row: its :func:`~interpret_distill.sweep.sweep_row` (kind ``"student"``).
+
+    Example:
+        >>> trained = TrainedStudent(nn.Linear(4, 2), TrainLog(), {"kind": "student", "regime": "scratch"})
+        >>> trained.row["regime"], trained.log.epochs_run
+        ('scratch', 0)
+    """
 
     module: nn.Module
     log: TrainLog

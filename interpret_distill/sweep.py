@@ -64,6 +64,11 @@ class FitSet:
         y: ``(n,)`` labels or ``(n, k)`` probabilities.
         label: names the set in the sweep's ``transfer`` column (e.g. ``"mixup(n=20000, alpha=1)"``).
         kinds: surrogate kinds that are fitted on it (``None``: all), e.g. a 40,000-row set for trees only.
+
+    Example:
+        >>> fs = FitSet(np.eye(2), np.array([0, 1]), label="mixup(n=2)", kinds=("tree",))
+        >>> fs.label, fs.kinds
+        ('mixup(n=2)', ('tree',))
     """
 
     X: np.ndarray
@@ -141,15 +146,26 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
     """One row of a sweep table (:data:`COLUMNS`): what was fitted, and its scores on each evaluation split.
 
     Args:
-        kind, regime, transfer: name the model, its fitting regime and fitting set.
-        params: the swept hyper-parameters (shown readable); ``full``: every keyword needed to rebuild it.
+        kind: the model's kind (``"tree"``, ``"linear"``, ``"naive_bayes"``, ``"student"``).
+        regime: what it was fitted on (see the module docstring; students: the distillation method or
+            ``"scratch"``).
+        transfer: the label of its fitting set (:attr:`FitSet.label`), the ``transfer`` column.
+        params: the swept hyper-parameters (shown readable, :func:`format_params`).
+        full: every keyword needed to rebuild it, stored as JSON in ``params_json``.
         complexity_score: the scalar on the frontier's x-axis.
         predict_proba: ``(X, n_classes) -> (n, n_classes)`` probabilities of the fitted model.
         evaluation: split -> ``(X, teacher_probs, y)``; ``"val"`` also gets ``val_kl``.
         fit_seconds: wall-clock fitting time.
 
     Returns:
-        The row as a dict.
+        The row as a dict: the columns of :data:`COLUMNS` when ``evaluation`` has ``"val"`` and ``"test"``.
+
+    Example:
+        >>> X, P, y = np.eye(2), np.eye(2), np.array([0, 1])
+        >>> row = sweep_row("tree", "soft", "train", {"max_depth": 1}, {"max_depth": 1, "random_state": 0}, 2,
+        ...                 lambda X, n_classes: P, {"val": (X, P, y)}, 0.01)
+        >>> row["params"], row["params_json"], row["val_fidelity"], row["val_kl"]
+        ('max_depth=1', '{"max_depth": 1, "random_state": 0}', 1.0, 0.0)
     """
     row = {"kind": kind, "regime": regime, "transfer": transfer, "params": format_params(params),
            "params_json": json.dumps(full), "complexity_score": float(complexity_score)}
@@ -267,6 +283,14 @@ def pareto_front(complexity, fidelity) -> np.ndarray:
 
 def rank_by_validation(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` sorted best first by :data:`VALIDATION_RANKING` (a stable sort: full ties keep their order).
+
+    Highest ``val_fidelity`` first, then lowest ``val_kl``, then lowest ``complexity_score``.
+
+    Args:
+        df: a table with columns ``val_fidelity``, ``val_kl`` and ``complexity_score`` (e.g. a sweep).
+
+    Returns:
+        A sorted copy of ``df``, index kept (so rows can be matched back).
 
     Example:
         >>> df = pd.DataFrame({"val_fidelity": [0.9, 0.9, 0.8], "val_kl": [0.3, 0.1, 0.0],

@@ -27,7 +27,18 @@ from .training import negative_nll_score_fn, train_network
 
 
 def cache_dir() -> Path:
-    """Where trained teachers are cached (``$INTERPRET_DISTILL_CACHE`` or ``~/.cache/interpret_distill``)."""
+    """Where trained teachers are cached (``$INTERPRET_DISTILL_CACHE`` or ``~/.cache/interpret_distill``).
+
+    Read on every call, so a changed environment variable takes effect at once.
+
+    Returns:
+        The ``teachers`` folder inside ``$INTERPRET_DISTILL_CACHE``, or else inside
+        ``$XDG_CACHE_HOME/interpret_distill`` (default ``~/.cache/interpret_distill``); it may not exist yet.
+
+    Example:
+        >>> cache_dir().name
+        'teachers'
+    """
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "interpret_distill"
     return Path(os.environ.get("INTERPRET_DISTILL_CACHE", default)) / "teachers"
 
@@ -41,7 +52,25 @@ TRAINER_VERSION = 3
 
 
 def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
-    """Hash of everything that determines the trained teacher: data, settings, seed, torch version."""
+    """Hash of everything that determines the trained teacher: data, settings, seed, torch version.
+
+    The trainer's version (``TRAINER_VERSION``) is part of it too, so a changed training loop retrains.
+
+    Args:
+        dataset: its :meth:`~interpret_distill.data.Dataset.fingerprint` (train and validation data) is hashed.
+        cfg: the ``teacher`` config section (every field).
+        seed: the training seed.
+
+    Returns:
+        20 hexadecimal characters.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> key = teacher_cache_key(ds, TeacherConfig(), seed=0)
+        >>> len(key), key == teacher_cache_key(ds, TeacherConfig(), seed=1)
+        (20, False)
+    """
     payload = json.dumps(
         {"data": dataset.fingerprint(), "teacher": cfg.model_dump(), "seed": seed, "torch": torch.__version__,
          "trainer": TRAINER_VERSION},
@@ -184,6 +213,25 @@ def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> n
 
     Returns:
         The module in eval mode.
+
+    Raises:
+        ModelFileError: the file is missing, empty or corrupt, holds pickled Python objects (refused, never run),
+            holds no ``state_dict``, or its weights do not fit ``cfg.arch`` and its sizes.
+        TeacherError: the ``state_dict``'s output (or input) width does not match the data, or ``cfg.arch`` cannot
+            take the data (``cnn`` on a table).
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "teacher.pt"
+        >>> torch.save(build_network("mlp", 4, 2, hidden=[8]).state_dict(), path)
+        >>> load_checkpoint(path, TeacherConfig(hidden=[8]), ds)  # dropout layers or not, both load
+        MLP(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=2, bias=True)
+        )
     """
     path = Path(path)
     if not path.is_file():
@@ -237,8 +285,23 @@ def load_factory(spec: str) -> nn.Module:
     This **runs that code**: use it only for code you trust. The current folder is searched first, so a
     ``my_models.py`` next to the config can be named ``my_models:build``.
 
+    Args:
+        spec: ``"package.module:function"``; the function (dotted attributes allowed) is called without arguments.
+
+    Returns:
+        The returned module, in eval mode.
+
     Raises:
-        TeacherError: the entry point cannot be imported, raises, or does not return an ``nn.Module``.
+        TeacherError: ``spec`` is malformed, or the entry point cannot be imported, is not callable, raises, or does
+            not return an ``nn.Module``.
+
+    Example:
+        >>> load_factory("torch.nn:Identity")
+        Identity()
+        >>> load_factory("torch.nn.Identity")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        interpret_distill.errors.TeacherError: teacher.factory 'torch.nn.Identity' must look like 'package.module...'
     """
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
@@ -278,6 +341,17 @@ class CallableTeacher(nn.Module):
     The callable gets a float32 tensor ``(n, d)`` and returns ``(n, k)`` logits (a tensor or a numpy array).
     If gradients do not flow through it (e.g. it computes in numpy), ``differentiable`` is False after
     :meth:`probe`, gradient attribution methods are skipped for it, and it is called on detached inputs.
+    Its output is returned as a float32 tensor.
+
+    Args:
+        fn: the callable, ``(n, d)`` float32 tensor to ``(n, k)`` logits.
+
+    Example:
+        >>> teacher = CallableTeacher(lambda x: x.numpy() @ np.eye(2))  # numpy: no gradients
+        >>> teacher.probe(np.eye(2)); teacher.differentiable
+        False
+        >>> teacher(torch.ones(1, 2))
+        tensor([[1., 1.]])
     """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
@@ -286,7 +360,22 @@ class CallableTeacher(nn.Module):
         self.differentiable = True
 
     def probe(self, X: np.ndarray) -> None:
-        """Find out whether gradients flow through the callable, on a couple of rows of ``X``."""
+        """Find out whether gradients flow through the callable, on a couple of rows of ``X``.
+
+        Sets ``self.differentiable``: True when the callable returns a tensor that requires grad; False when it
+        returns anything else or raises (e.g. ``.numpy()`` on a tensor that requires grad).
+
+        Args:
+            X: rows as the callable will see them; only the first two are used.
+
+        Returns:
+            None.
+
+        Example:
+            >>> teacher = CallableTeacher(lambda x: 2 * x)
+            >>> teacher.probe(np.eye(2)); teacher.differentiable
+            True
+        """
         x = torch.as_tensor(np.asarray(X[:2], dtype=np.float32)).requires_grad_(True)
         try:
             with torch.enable_grad():
@@ -296,6 +385,18 @@ class CallableTeacher(nn.Module):
             self.differentiable = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Call the wrapped callable (on detached inputs when it is not differentiable).
+
+        Args:
+            x: ``(n, d)`` float32 inputs.
+
+        Returns:
+            ``(n, k)`` float32 logits (a numpy result is converted).
+
+        Example:
+            >>> CallableTeacher(lambda x: np.asarray(x) * 3)(torch.ones(1, 2))
+            tensor([[3., 3.]])
+        """
         if not self.differentiable:
             x = x.detach()
         out = self.fn(x)
@@ -310,6 +411,17 @@ class RawInputTeacher(nn.Module):
     The pipeline passes standardised rows ``(raw - offset) / scale`` to every model; this wrapper undoes that
     scaling (with the dataset's own ``offset`` and ``scale``) in front of the user's network, so a teacher trained
     on the file's values sees those values. It stays differentiable, so gradient attributions still apply.
+    ``differentiable`` is copied from the wrapped teacher (True when it has no such attribute).
+
+    Args:
+        teacher: the user's network, trained on raw feature values.
+        offset: ``(d,)`` the dataset's scaling offset.
+        scale: ``(d,)`` the dataset's scaling factor.
+
+    Example:
+        >>> raw = RawInputTeacher(nn.Identity(), offset=np.array([10.0]), scale=np.array([2.0]))
+        >>> raw(torch.tensor([[1.0]]))  # 1 * 2 + 10
+        tensor([[12.]])
     """
 
     def __init__(self, teacher: nn.Module, offset: np.ndarray, scale: np.ndarray):
@@ -320,6 +432,18 @@ class RawInputTeacher(nn.Module):
         self.differentiable = bool(getattr(teacher, "differentiable", True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The wrapped teacher's logits on ``x * scale + offset``.
+
+        Args:
+            x: ``(n, d)`` standardised rows.
+
+        Returns:
+            The teacher's ``(n, k)`` logits.
+
+        Example:
+            >>> RawInputTeacher(nn.Identity(), np.zeros(2), np.full(2, 3.0))(torch.ones(1, 2))
+            tensor([[3., 3.]])
+        """
         return self.teacher(x * self.scale + self.offset)
 
 
@@ -331,8 +455,27 @@ def _class_list(dataset: Dataset) -> str:
 def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") -> None:
     """Refuse a teacher whose number of outputs differs from the number of classes, before any training.
 
+    The teacher is run (in eval mode) on the first 8 training rows.
+
+    Args:
+        module: the teacher.
+        dataset: gives the rows and the number of classes.
+        source: where the teacher came from, named in the error (e.g. ``"checkpoint:teacher.pt"``).
+
+    Returns:
+        None.
+
     Raises:
         TeacherError: the teacher fails on ``(n, d)`` float32 rows, returns the wrong shape, or non-finite logits.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> check_output_width(nn.Linear(4, 2), ds)  # fits: nothing happens
+        >>> check_output_width(nn.Linear(4, 3), ds)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        interpret_distill.errors.TeacherError: the teacher outputs 3 values per row but the data has 2 classes ...
     """
     rows = dataset.X_train[:8]
     who = f"the teacher ({source})" if source else "the teacher"
@@ -435,7 +578,26 @@ def _kind(module: nn.Module, cfg: TeacherConfig) -> str:
 
 
 def check_output_width_arch(dataset: Dataset, cfg: TeacherConfig) -> None:
-    """Fail early with a clear message when the built-in architecture cannot take this data."""
+    """Fail early with a clear message when the built-in architecture cannot take this data.
+
+    Args:
+        dataset: gives the input width, the number of classes and the image shape.
+        cfg: the ``teacher`` config section (``arch`` and its sizes).
+
+    Returns:
+        None.
+
+    Raises:
+        TeacherError: the network cannot be built for this data (``cnn`` without an image shape).
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> check_output_width_arch(ds, TeacherConfig(arch="cnn"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        interpret_distill.errors.TeacherError: teacher.arch: arch 'cnn' needs image data (...); use arch 'mlp' for tables
+    """
     try:
         build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **_architecture_sizes(cfg))
     except ValueError as exc:

@@ -20,7 +20,20 @@ StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], to
 
 @dataclass
 class TrainLog:
-    """What happened during training; the best epoch's weights are the ones kept."""
+    """What happened during training; the best epoch's weights are the ones kept.
+
+    Attributes:
+        best_epoch: 1-based epoch of the best validation score (0 before any epoch).
+        best_score: that score.
+        epochs_run: epochs trained before early stopping or the epoch limit.
+        val_scores: validation score after each epoch.
+        train_losses: mean training loss of each epoch.
+
+    Example:
+        >>> log = TrainLog(best_epoch=2, best_score=0.9, epochs_run=3, val_scores=[0.8, 0.9, 0.85])
+        >>> log.best_epoch, log.epochs_run
+        (2, 3)
+    """
 
     best_epoch: int = 0
     best_score: float = float("-inf")
@@ -29,6 +42,16 @@ class TrainLog:
     train_losses: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """JSON-ready form of the log, as recorded in ``run.json``.
+
+        Returns:
+            ``{"best_epoch", "best_val_score", "epochs_run", "val_scores", "train_losses"}``; the per-epoch lists are
+            rounded to 6 decimals.
+
+        Example:
+            >>> TrainLog(best_epoch=1, best_score=0.5, epochs_run=1, val_scores=[1 / 2], train_losses=[2 / 3]).as_dict()
+            {'best_epoch': 1, 'best_val_score': 0.5, 'epochs_run': 1, 'val_scores': [0.5], 'train_losses': [0.666667]}
+        """
         return {
             "best_epoch": self.best_epoch,
             "best_val_score": self.best_score,
@@ -63,7 +86,10 @@ def train_network(
             teacher's logits ``(n, k)`` (passed on as float32).
         step_loss: computes the loss of one minibatch.
         val_score: higher is better (accuracy, fidelity, ...), measured on the validation split only.
-        epochs, batch_size, lr, weight_decay: optimiser settings.
+        epochs: maximum number of passes over ``X`` (also the period of the cosine learning-rate schedule).
+        batch_size: rows per minibatch.
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
         patience: stop after this many epochs without a better validation score.
         seed: seeds shuffling and any randomness in ``step_loss`` (through the generator it is given).
         progress: show a tqdm bar.
@@ -71,6 +97,15 @@ def train_network(
 
     Returns:
         The :class:`TrainLog`.
+
+    Example:
+        >>> X, y = np.array([[-1.0], [1.0]], dtype=np.float32), np.array([0, 1])
+        >>> net = nn.Linear(1, 2)
+        >>> log = train_network(net, X, y, lambda m, xb, yb, _g: F.cross_entropy(m(xb), yb),
+        ...                     negative_nll_score_fn(X, y), epochs=5, batch_size=2, lr=0.1, weight_decay=0.0,
+        ...                     patience=2, seed=0, progress=False)
+        >>> log.epochs_run, len(log.val_scores), net.training
+        (5, 5, False)
     """
     generator = torch.Generator().manual_seed(seed)
     X_t = torch.as_tensor(X, dtype=torch.float32)
@@ -126,6 +161,23 @@ def fidelity_score_fn(X: np.ndarray, teacher_labels: np.ndarray,
 
     With ``teacher_logits``, ties in agreement are broken by the mean KL(teacher ‖ student) on ``X``
     (see :func:`_tie_break`), so early stopping prefers the epoch closest to the teacher's probabilities.
+
+    Args:
+        X: validation inputs ``(n, d)``.
+        teacher_labels: the teacher's classes on ``X`` ``(n,)``.
+        teacher_logits: the teacher's logits on ``X`` ``(n, k)``, or ``None`` for agreement alone.
+
+    Returns:
+        ``module -> float``: agreement in [0, 1], less a tie-break penalty below ``0.5 / n`` with ``teacher_logits``.
+
+    Example:
+        >>> X = np.array([[1.0, -1.0], [-1.0, 1.0]], dtype=np.float32)  # nn.Identity() returns these as logits
+        >>> fidelity_score_fn(X, np.array([0, 0]))(nn.Identity())
+        0.5
+        >>> fidelity_score_fn(X, np.array([0, 1]), teacher_logits=X)(nn.Identity())  # same probabilities: KL 0
+        1.0
+        >>> 0.75 < fidelity_score_fn(X, np.array([0, 1]), teacher_logits=4 * X)(nn.Identity()) < 1.0
+        True
     """
     if teacher_logits is None:
         return lambda module: float((predict_logits(module, X).argmax(1) == teacher_labels).mean())
@@ -141,7 +193,20 @@ def fidelity_score_fn(X: np.ndarray, teacher_labels: np.ndarray,
 
 
 def accuracy_nll_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module], float]:
-    """A validation score: accuracy on ``(X, y)``, ties broken by the mean negative log-likelihood."""
+    """A validation score: accuracy on ``(X, y)``, ties broken by the mean negative log-likelihood.
+
+    Args:
+        X: validation inputs ``(n, d)``.
+        y: validation labels ``(n,)``.
+
+    Returns:
+        ``module -> float``: accuracy less a penalty below ``0.5 / n`` that grows with the mean NLL.
+
+    Example:
+        >>> X = np.array([[1.0, -1.0], [-1.0, 1.0]], dtype=np.float32)  # nn.Identity() returns these as logits
+        >>> round(accuracy_nll_score_fn(X, np.array([0, 1]))(nn.Identity()), 3)  # 1 - 0.25 * nll / (1 + nll)
+        0.972
+    """
     labels = torch.as_tensor(y, dtype=torch.int64)
 
     def score(module: nn.Module) -> float:
@@ -157,6 +222,18 @@ def negative_nll_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module],
 
     Smoother than accuracy: on a validation split of a few dozen rows accuracy moves in big steps and can
     peak by chance on an underfit early epoch; the likelihood tracks how well the network really fits.
+
+    Args:
+        X: validation inputs ``(n, d)``.
+        y: validation labels ``(n,)``.
+
+    Returns:
+        ``module -> float``: ``-mean(NLL)``, at most 0.
+
+    Example:
+        >>> X = np.array([[1.0, -1.0], [-1.0, 1.0]], dtype=np.float32)  # nn.Identity() returns these as logits
+        >>> round(negative_nll_score_fn(X, np.array([0, 1]))(nn.Identity()), 4)  # -log(1 + e^-2)
+        -0.1269
     """
     labels = torch.as_tensor(y, dtype=torch.int64)
     return lambda module: -float(F.cross_entropy(torch.as_tensor(predict_logits(module, X), dtype=torch.float64),

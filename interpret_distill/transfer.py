@@ -267,6 +267,9 @@ def check_augmentation(name: str, params: dict | None = None) -> None:
         name: a key of :data:`AUGMENTATIONS`.
         params: keyword parameters meant for it.
 
+    Returns:
+        None; the augmentation is probed on four fixed rows, so an out-of-range value fails here.
+
     Raises:
         ValueError: naming the allowed augmentations or parameters, or the parameter value that is out of range.
 
@@ -349,6 +352,15 @@ class TransferSet:
         X: ``(n, d)`` float32 inputs: the training rows first, then synthetic rows.
         probs: ``(n, k)`` float64 teacher probabilities at the chosen temperature.
         source: ``(n,)`` array of ``"train"`` / ``"synthetic"``.
+
+    Raises:
+        ValueError: ``X``, ``probs`` and ``source`` differ in length.
+
+    Example:
+        >>> ts = TransferSet(np.zeros((3, 2), dtype=np.float32), np.full((3, 2), 0.5),
+        ...                  np.array(["train", "train", "synthetic"]))
+        >>> len(ts), ts.is_synthetic.tolist()
+        (3, [False, False, True])
     """
 
     X: np.ndarray
@@ -365,7 +377,7 @@ class TransferSet:
 
     @property
     def is_synthetic(self) -> np.ndarray:
-        """Boolean mask of the synthetic rows."""
+        """Boolean ``(n,)`` mask of the synthetic rows."""
         return self.source == "synthetic"
 
 

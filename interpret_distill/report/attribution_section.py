@@ -76,7 +76,24 @@ def _sentence(run: Run) -> str | None:
 
 
 def attribution_section(run: Run) -> dict:
-    """Everything the template needs for the attribution section (figures as data URIs, tables, sentence)."""
+    """Everything the template needs for the attribution section (figures as data URIs, tables, sentence).
+
+    Figures: heatmaps of the first 6 explained examples (image data) or the top features per model (tables, one-hot
+    columns summed per original column), plus deletion / insertion curves when the run has them.
+
+    Args:
+        run: a loaded run (:func:`interpret_distill.load_run`).
+
+    Returns:
+        ``{"available": False, "sentence": None}`` when the run computed no attributions; otherwise
+        ``available``, ``intro``, ``figures`` (list of ``{"title", "uri", "caption"}``), ``agreement`` and
+        ``faithfulness`` (rendered tables) and ``sentence`` (or None without agreement rows).
+
+    Example:
+        >>> section = attribution_section(load_run("reports/digits"))  # doctest: +SKIP
+        >>> [figure["title"] for figure in section["figures"]]  # doctest: +SKIP
+        ['Heatmaps on test examples', 'Deletion and insertion curves']
+    """
     from .render import _generic_table
 
     if not run.attributions:

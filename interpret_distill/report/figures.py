@@ -32,7 +32,21 @@ IMAGE_UNITS = "pixels scaled to 0–1"
 
 
 def to_data_uri(fig: Figure, fmt: str = "svg") -> str:
-    """Encode a figure as a ``data:`` URI (SVG by default)."""
+    """Encode a figure as a ``data:`` URI (SVG by default), for inlining in the HTML report.
+
+    Args:
+        fig: the figure; saved with a tight bounding box at 110 dpi.
+        fmt: a matplotlib ``savefig`` format, e.g. ``"svg"`` or ``"png"``.
+
+    Returns:
+        ``"data:image/<fmt>;base64,..."`` (``image/svg+xml`` for SVG).
+
+    Example:
+        >>> to_data_uri(Figure()).split(",")[0]
+        'data:image/svg+xml;base64'
+        >>> to_data_uri(Figure(), "png").split(",")[0]
+        'data:image/png;base64'
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, bbox_inches="tight", dpi=110)
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
@@ -44,6 +58,12 @@ def plot_text(text: str) -> str:
 
     Matplotlib escapes ``<``, ``>`` and ``&`` itself when it writes SVG; a name such as ``price $\frac$`` would
     instead be parsed as (broken) math and fail the whole report.
+
+    Args:
+        text: a feature or class name (anything ``str`` accepts).
+
+    Returns:
+        ``str(text)`` with every ``$`` escaped as ``\$``.
 
     Example:
         >>> plot_text("cost ($)")
@@ -142,7 +162,8 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
 
     Args:
         tree: a fitted :class:`~interpret_distill.surrogates.TreeSurrogate`.
-        feature_names, class_names: names to show (any text; ``$`` is escaped).
+        feature_names: one name per input column (any text; ``$`` is escaped).
+        class_names: one name per class (any text; ``$`` is escaped).
         max_depth: levels below the root to draw.
         unscale: ``(offset, scale)`` to show thresholds in the data's original units (see ``tree_thresholds``).
         decimals: digits after the point of each threshold, as in ``tree.export_text(decimals=...)``.
@@ -152,7 +173,14 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
         The figure.
 
     Example:
-        >>> fig = tree_diagram(tree, ["mean texture", "mean area"], ["malignant", "benign"])  # doctest: +SKIP
+        >>> from interpret_distill.surrogates import TreeSurrogate
+        >>> tree = TreeSurrogate(max_depth=1).fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+        >>> fig = tree_diagram(tree, ["mean area"], ["malignant", "benign"])
+        >>> print(fig.axes[0].texts[2].get_text())  # the root's box (leaves come first)
+        mean area
+        <= 1.500
+        4 fitting rows
+        50% class malignant
     """
     inner = tree.estimator_.tree_
     left, right = inner.children_left, inner.children_right
@@ -222,7 +250,29 @@ def tree_diagram(tree, feature_names: list[str], class_names: list[str], max_dep
 
 def linear_coefficients(linear, feature_names: list[str], class_names: list[str], image_shape=None,
                         top: int = 15) -> Figure:
-    """Per-class coefficient images for image data; ranked bar charts of the largest coefficients otherwise."""
+    """Per-class coefficient images for image data; ranked bar charts of the largest coefficients otherwise.
+
+    Images share one symmetric colour scale. For a table, a binary surrogate gets one panel (class 1 minus class 0:
+    its softmax coefficients are ±w/2, so one panel says everything); otherwise one panel per class, at most 6.
+
+    Args:
+        linear: a fitted :class:`~interpret_distill.surrogates.LinearSurrogate` (anything with ``coef_``
+            ``(k, d)``).
+        feature_names: one name per input column (``$`` is escaped).
+        class_names: one name per class (``$`` is escaped).
+        image_shape: ``(channels, height, width)`` to fold coefficients into images, or None for a table.
+        top: bars per panel (largest ``|coefficient|`` first); unused for images.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from interpret_distill.surrogates import LinearSurrogate
+        >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]]), np.array([0, 0, 1, 1])
+        >>> fig = linear_coefficients(LinearSurrogate().fit(X, y), ["age", "income ($)"], ["no", "yes"])
+        >>> [ax.get_title() for ax in fig.axes]
+        ['towards class yes']
+    """
     coef = np.asarray(linear.coef_)
     feature_names, class_names = [plot_text(n) for n in feature_names], [plot_text(n) for n in class_names]
     if image_shape:
@@ -250,7 +300,30 @@ def linear_coefficients(linear, feature_names: list[str], class_names: list[str]
 
 
 def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], image_shape=None, top: int = 15) -> Figure:
-    """Class-conditional means of the naive-Bayes surrogate (images, or a class × feature heatmap)."""
+    """Class-conditional means of the naive-Bayes surrogate (images, or a class × feature heatmap).
+
+    For a table, the heatmap shows the ``top`` features whose means differ most between classes (largest
+    max − min). The title says when the means were fitted for agreement with the teacher
+    (``objective="conditional"``), since those are the model's Gaussian centres, not sample averages.
+
+    Args:
+        nb: a fitted :class:`~interpret_distill.surrogates.NaiveBayesSurrogate` (anything with ``theta_``
+            ``(k, d)``).
+        feature_names: one name per input column (``$`` is escaped).
+        class_names: one name per class (``$`` is escaped).
+        image_shape: ``(channels, height, width)`` to show each class mean as an image, or None for a table.
+        top: features in the heatmap; unused for images.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from interpret_distill.surrogates import NaiveBayesSurrogate
+        >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]]), np.array([0, 0, 1, 1])
+        >>> fig = naive_bayes_means(NaiveBayesSurrogate().fit(X, y), ["age", "income"], ["no", "yes"], top=1)
+        >>> [label.get_text() for label in fig.axes[0].get_xticklabels()]  # the feature that differs most
+        ['age']
+    """
     theta = np.asarray(nb.theta_)
     # refitted means are the model's Gaussian centres, not the classes' sample averages
     fitted = ", fitted for agreement with the teacher" if getattr(nb, "objective", "") == "conditional" else ""

@@ -265,6 +265,11 @@ def render_index(root: str | Path) -> Path:
 
     Warns:
         UserWarning: for each run that cannot be read; the index lists the others.
+
+    Example:
+        >>> path = render_index("reports")  # doctest: +SKIP
+        >>> path.name  # doctest: +SKIP
+        'index.html'
     """
     root = Path(root)
     runs = sorted((p for p in root.iterdir() if (p / "run.json").is_file() and (p / "report.html").is_file()
@@ -288,7 +293,26 @@ def render_index(root: str | Path) -> Path:
 
 
 def report_sizes(root: str | Path) -> dict[str, int]:
-    """Size in bytes of every report below ``root`` (the budget is 3 MB each)."""
+    """Size in bytes of every report below ``root`` (the budget is 3 MB each).
+
+    Only ``report.html`` files one folder below ``root`` count (one per run directory).
+
+    Args:
+        root: the folder holding run directories (e.g. ``reports``).
+
+    Returns:
+        Path of each report (as a string, ``root`` included) -> its size in bytes; compare with
+        :data:`SIZE_BUDGET_BYTES`.
+
+    Example:
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "run1").mkdir()
+        >>> (root / "run1" / "report.html").write_text("<html></html>")
+        13
+        >>> list(report_sizes(root).values())
+        [13]
+    """
     return {str(p): p.stat().st_size for p in Path(root).glob("*/report.html")}
 
 
