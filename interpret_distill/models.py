@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -224,11 +224,12 @@ def count_parameters(module: nn.Module) -> int:
 
 
 @contextmanager
-def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+def eval_mode(module: Any) -> Iterator[Any]:
     """Run the block with ``module`` in eval mode (no dropout), then restore the caller's mode.
 
     Args:
-        module: the module to switch (in place).
+        module: the module to switch (in place); anything that is not an ``nn.Module`` (a fitted surrogate,
+            a plain callable) passes through unchanged.
 
     Returns:
         A context manager yielding ``module``.
@@ -241,6 +242,9 @@ def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
         >>> net.training
         True
     """
+    if not isinstance(module, nn.Module):
+        yield module
+        return
     was_training = module.training
     module.eval()
     try:

@@ -22,8 +22,9 @@ import pandas as pd
 import torch
 from captum.metrics import infidelity
 
+from ..models import eval_mode
 from .forward import as_forward, check_inputs
-from .methods import METHODS, _device, _eval_mode, resolve_baseline
+from .methods import METHODS, _device, resolve_baseline
 
 MODES = ("deletion", "insertion")
 
@@ -194,7 +195,7 @@ def _infidelity(model, X, target, attributions, baseline, multiply_by_inputs, no
                 return eps, inputs - eps * (inputs - baselines)
             return eps, inputs - eps
 
-        with torch.no_grad(), _eval_mode(model):
+        with torch.no_grad(), eval_mode(model):
             out = infidelity(forward, perturb, x, torch.as_tensor(a, dtype=x.dtype, device=dev),
                              baselines=base.expand_as(x), target=torch.as_tensor(target, device=dev),
                              n_perturb_samples=n_perturb_samples, max_examples_per_batch=max_examples_per_batch,

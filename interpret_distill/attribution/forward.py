@@ -11,6 +11,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..models import eval_mode
+
 OUTPUTS = ("proba", "logit")
 
 
@@ -79,12 +81,8 @@ def as_forward(model: Any, output: str = "proba") -> Callable[[torch.Tensor], to
     if isinstance(model, torch.nn.Module):
         def forward(x: torch.Tensor) -> torch.Tensor:
             # Dropout / batch-norm must not randomise explanations, but the caller's module mode is theirs.
-            was_training = model.training
-            model.eval()
-            try:
+            with eval_mode(model):
                 logits = model(x)
-            finally:
-                model.train(was_training)
             return logits if output == "logit" else torch.softmax(logits, dim=-1)
 
         differentiable = True

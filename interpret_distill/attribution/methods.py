@@ -26,6 +26,7 @@ import torch
 from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, Saliency, ShapleyValueSampling
 from tqdm import tqdm
 
+from ..models import eval_mode
 from . import sampling
 from .forward import as_forward, check_inputs, is_differentiable
 from .native import native_attribution, native_kind
@@ -175,7 +176,7 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
     runner = _RUNNERS[method]
     out = np.empty((n, d), dtype=np.float64)
     generator = torch.Generator().manual_seed(seed)  # for the batched samplers; Captum's use the forked global RNG
-    with _seeded(seed), _eval_mode(model), warnings.catch_warnings():
+    with _seeded(seed), eval_mode(model), warnings.catch_warnings():
         # Captum warns on every DeepLift call that it hooks the activations, which is what is asked for here.
         warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
         for start in range(0, n, batch_size):
@@ -293,19 +294,6 @@ def _seeded(seed: int) -> Iterator[None]:
             yield
         finally:
             np.random.set_state(np_state)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: Any) -> Iterator[None]:
-    if not isinstance(model, torch.nn.Module):
-        yield
-        return
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def _device(model: Any) -> torch.device:
