@@ -240,16 +240,23 @@ class StudentConfig(_Strict):
         if self.function_matching and self.transfer_set is not None:
             raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
                              "(the first mixes each batch on the fly, the second labels a fixed set once)")
-        width = "hidden" if self.arch == "mlp" else "channels"
+        width, other = ("hidden", "channels") if self.arch == "mlp" else ("channels", "hidden")
         for i, point in enumerate(self.grid or []):
-            if getattr(point, width) is None or point.model_fields_set - {width}:
+            # a saved config writes the unused width as null: only a value there is a mistake
+            if getattr(point, width) is None or getattr(point, other) is not None:
                 raise ValueError(f"student.grid.{i} must set {width} only (the width of arch {self.arch!r}), "
                                  f"e.g. {{{width}: [8]}}")
         return self
 
     def sizes(self) -> list["StudentConfig"]:
-        """This config once per grid point, with that point's widths (just itself without a grid)."""
-        return [self.model_copy(update=point.model_dump(exclude_unset=True)) for point in self.grid or []] or [self]
+        """This config once per grid point, with that point's widths (just itself without a grid).
+
+        Example:
+            >>> [s.hidden for s in StudentConfig(hidden=[64], grid=[{"hidden": [4]}, {"hidden": [8]}]).sizes()]
+            [[4], [8]]
+        """
+        width = "hidden" if self.arch == "mlp" else "channels"
+        return [self.model_copy(update={width: getattr(point, width)}) for point in self.grid or []] or [self]
 
 
 class SurrogateConfig(_Strict):

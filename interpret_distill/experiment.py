@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import artifacts
-from .config import ExperimentConfig
+from .config import ExperimentConfig, StudentConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
 from .metrics import evaluate, latency_ms_per_1k
@@ -198,6 +198,25 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     return models, sweep
 
 
+def check_student_budget(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
+    """Fail unless some width of ``cfg`` fits ``cfg.budget`` parameters (counted on untrained networks).
+
+    Args:
+        cfg: the ``student`` config section.
+        dataset: gives the input and output widths.
+        seed: the students' initialisation seed.
+
+    Raises:
+        ConfigError: every width has more parameters than the budget; the message names the smallest.
+    """
+    if cfg.budget is None:
+        return
+    smallest = min(count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes())
+    if smallest > cfg.budget:
+        raise ConfigError(f"no student width fits student.budget {cfg.budget:g} parameters (smallest: "
+                          f"{smallest:,}); raise the budget or add a narrower width to student.grid")
+
+
 def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
                  teacher_probs: dict[str, np.ndarray]) -> tuple[list[FittedModel], pd.DataFrame, dict]:
     """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
@@ -210,14 +229,10 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         training logs (``{"distilled": ..., "scratch": ...}``, with the chosen widths).
 
     Raises:
-        ConfigError: no width of the grid fits ``student.budget`` (checked before any training).
+        ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
     """
     student_cfg = cfg.student
-    if student_cfg.budget is not None:
-        smallest = min(count_parameters(build_student(dataset, size, cfg.seed)) for size in student_cfg.sizes())
-        if smallest > student_cfg.budget:
-            raise ConfigError(f"no student width fits student.budget {student_cfg.budget:g} parameters (smallest: "
-                              f"{smallest:,}); raise the budget or add a narrower width to student.grid")
+    check_student_budget(student_cfg, dataset, cfg.seed)
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress)
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
     method = method_name(student_cfg)
@@ -304,6 +319,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
+        check_student_budget(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
     stages.update()
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,

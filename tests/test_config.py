@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from interpret_distill.config import DataConfig, TeacherConfig, load_config, parse_config
+from interpret_distill.config import DataConfig, StudentConfig, TeacherConfig, load_config, parse_config
 from interpret_distill.errors import ConfigError, UserInputError
 
 BASE = {
@@ -101,6 +101,20 @@ def test_every_shipped_preset_is_valid():
 
     for name in shipped_configs():
         assert load_config(name).name
+
+
+@pytest.mark.parametrize("name", ["iris", "digits"])
+def test_a_resolved_config_as_saved_in_run_json_loads_back(name, tmp_path):
+    """run.json and the report hold ``model_dump(mode="json")`` (null for unset fields): it must run again as is."""
+    from interpret_distill.config import shipped_configs
+
+    assert name in shipped_configs()
+    cfg = load_config(name)
+    cnn = cfg.model_copy(update={"student": StudentConfig(arch="cnn", grid=[{"channels": [2]}, {"channels": [4]}])})
+    for original in (cfg, cnn):
+        path = tmp_path / "resolved.yaml"
+        path.write_text(yaml.safe_dump(original.model_dump(mode="json")))
+        assert load_config(path) == original
 
 
 def test_load_config_file_errors(tmp_path):

@@ -195,7 +195,7 @@ def test_student_width_is_chosen_on_validation_with_its_scratch_twin(tiny_parts,
     assert [m.params["hidden"] for m in models] == [[2], [2]]
 
 
-def test_student_budget_below_every_width_fails_before_training(tiny_parts, monkeypatch):
+def test_student_budget_below_every_width_fails_before_training(tiny_parts, monkeypatch, tmp_path):
     from interpret_distill import experiment
     from interpret_distill.errors import ConfigError
 
@@ -209,3 +209,8 @@ def test_student_budget_below_every_width_fails_before_training(tiny_parts, monk
     tight = cfg.model_copy(update={"student": cfg.student.model_copy(update={"budget": 18.0})})
     with pytest.raises(ConfigError, match=r"no student width fits student.budget 18 parameters \(smallest: 19\)"):
         experiment.fit_students(tight, dataset, teacher, {"val": teacher_val, "test": teacher_test})
+    # through the pipeline: the data is read, the teacher is never trained
+    monkeypatch.setattr(experiment, "resolve_teacher", must_not_train)
+    with pytest.raises(ConfigError, match="no student width fits student.budget 18"):
+        experiment.run_experiment(tight, tmp_path, report=False)
+    assert not (tmp_path / tight.name).exists()

@@ -62,6 +62,19 @@ def test_summary_names_every_kind_tied_on_validation(run_copy):
     assert "0.950 of test rows; the same kind agrees on 0.830 when fitted on the teacher's hard labels" in sentence
 
 
+def test_summary_says_how_the_student_width_was_chosen(run_copy):
+    import json
+
+    students = pd.read_csv(run_copy / "sweep.csv").query("kind == 'student'")
+    assert students.params.nunique() == 2  # the tiny config's two widths
+    assert "the width most faithful on validation among 2)" in render._summary(load_run(run_copy))["student"]
+    info = json.loads((run_copy / "run.json").read_text())
+    info["config"]["student"]["budget"] = students.complexity_score.min()
+    (run_copy / "run.json").write_text(json.dumps(info))
+    sentence = render._summary(load_run(run_copy))["student"]
+    assert f"among the 1 of 2 within the budget of {students.complexity_score.min():,g} parameters" in sentence
+
+
 def test_terms_explain_every_role_and_regime_of_the_comparison(tiny_run):
     terms = (render.TEMPLATES / "report.html").read_text().split('<details class="terms">')[1].split("</details>")[0]
     metrics = pd.read_csv(tiny_run / "metrics.csv")

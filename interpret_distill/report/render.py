@@ -127,8 +127,14 @@ def _summary(run: Run) -> dict:
     student, scratch = m.loc["student"], m.loc["student_scratch"]
     share = f", {student.complexity_score / teacher.complexity_score:.1%} of the teacher" \
         if teacher.complexity_score else ""
-    widths = run.sweep.loc[run.sweep.kind == "student", "params"].nunique() if "kind" in run.sweep else 0
-    if widths > 1:  # named on validation fidelity, like the surrogates
+    students = run.sweep[run.sweep.kind == "student"] if "kind" in run.sweep else run.sweep.iloc[:0]
+    widths = students["params"].nunique()
+    budget = run.config.get("student", {}).get("budget")
+    if budget is not None:  # named on validation fidelity among the widths the budget allows
+        allowed = students.loc[students.complexity_score <= budget, "params"].nunique()
+        share += (f"; the width most faithful on validation among the {allowed} of {widths} within the budget of "
+                  f"{budget:,g} parameters")
+    elif widths > 1:
         share += f"; the width most faithful on validation among {widths}"
     lines["student"] = (f"The distilled student ({int(student.complexity_score):,} parameters{share}) agrees with "
                         f"the teacher on {student.fidelity:.3f} of test rows with accuracy "
