@@ -217,7 +217,8 @@ def teacher_labelled_rows(dataset: Dataset, teacher: nn.Module, recipe: Transfer
 
 
 def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, seed: int = 0,
-                    progress: bool = True) -> tuple[nn.Module, TrainLog]:
+                    progress: bool = True, labelled: tuple[np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[nn.Module, TrainLog]:
     """Train the student on the teacher with the configured loss; early stopping on validation fidelity.
 
     Ties in validation fidelity (common on small splits) go to the epoch with the lower validation
@@ -230,8 +231,8 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     argmax on the mixed inputs (they have no ground truth). With ``transfer_set`` the teacher instead
     labels the training rows plus a fixed set of synthetic rows once (:func:`teacher_labelled_rows`) and
     the student trains on those: with no teacher forward pass per step it makes many more row updates
-    per second than function matching (digits: 40 passes over 101,077 rows in 11 s against 300 passes
-    over 1,077 rows in 9 s), which is what lets a narrow student match the teacher there.
+    per second than function matching (digits, ``make bench``: 40 passes over 101,077 rows in 14 s against 300
+    passes over 1,077 rows in 10 s), which is what lets a narrow student match the teacher there.
 
     Args:
         dataset: the splits (train to fit, validation to stop early).
@@ -239,6 +240,8 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
         cfg: the ``student`` config section.
         seed: seeds initialisation, shuffling and mixup.
         progress: show a progress bar.
+        labelled: with ``transfer_set``, its rows and teacher logits if already computed
+            (:func:`teacher_labelled_rows` with the same recipe and seed; a width sweep labels them once).
 
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
@@ -254,7 +257,7 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     if cfg.transfer_set is None:
         X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg)
     else:
-        X, targets = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
+        X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg)
     student = build_student(dataset, cfg, seed)
     teacher_val = predict_logits(teacher, dataset.X_val)
@@ -381,18 +384,20 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         [('kd', 'hidden=[4]'), ('scratch', 'hidden=[4]'), ('kd', 'hidden=[8]'), ('scratch', 'hidden=[8]')]
     """
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
-    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress)
+    # every width trains on the same transfer set: label it once (100,000 digits rows: 3.4 s each time)
+    labelled = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed) if cfg.transfer_set else None
+    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled)
             for size in cfg.sizes() for scratch in (False, True)]
 
 
 def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch: bool, evaluation: dict,
-               seed: int, progress: bool) -> TrainedStudent:
+               seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None) -> TrainedStudent:
     """Train one student of the sweep and score it."""
     start = time.perf_counter()
     if scratch:
         module, log = train_scratch_student(dataset, cfg, seed, progress)
     else:
-        module, log = distill_student(dataset, teacher, cfg, seed, progress)
+        module, log = distill_student(dataset, teacher, cfg, seed, progress, labelled)
     seconds = time.perf_counter() - start
     width = architecture(cfg)
     row = sweep_row("student", "scratch" if scratch else method_name(cfg), "train" if scratch else _fitting_set(cfg),

@@ -352,3 +352,21 @@ def test_the_teacher_is_queried_without_dropout_and_keeps_its_mode(iris):
     assert teacher.training
     distill_student(dataset, teacher, StudentConfig(hidden=[4], epochs=1, patience=1), progress=False)
     assert teacher.training, "distill_student must hand the teacher back in the caller's mode"
+
+
+def test_a_width_sweep_labels_the_transfer_set_once_and_trains_as_distill_student_would(iris, monkeypatch):
+    from interpret_distill.models import predict_proba
+    from interpret_distill.students import sweep_students
+
+    dataset, teacher = iris
+    probs = {s: predict_proba(teacher, dataset.split(s)[0]) for s in ("val", "test")}
+    cfg = StudentConfig(grid=[{"hidden": [2]}, {"hidden": [3]}], epochs=2, patience=2,
+                        transfer_set={"augmentation": "noise", "n_synthetic": 50, "params": {"scale": 0.1}})
+    calls = []
+    label = students.teacher_labelled_rows
+    monkeypatch.setattr(students, "teacher_labelled_rows", lambda *a, **k: calls.append(1) or label(*a, **k))
+    trained = sweep_students(dataset, teacher, cfg, probs, seed=2, progress=False)
+    assert len(calls) == 1 and trained[0].row["transfer"] == "noise(n=50, scale=0.1)"
+    alone, _ = distill_student(dataset, teacher, cfg.sizes()[1], seed=2, progress=False)
+    for a, b in zip(alone.state_dict().values(), trained[2].module.state_dict().values()):
+        assert torch.equal(a, b)
