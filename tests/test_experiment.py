@@ -214,3 +214,15 @@ def test_student_budget_below_every_width_fails_before_training(tiny_parts, monk
     with pytest.raises(ConfigError, match="no student width fits student.budget 18"):
         experiment.run_experiment(tight, tmp_path, report=False)
     assert not (tmp_path / tight.name).exists()
+
+
+def test_a_run_without_surrogates_still_gets_its_report(tmp_path, tiny_raw):
+    """A student-only study: the report and the index leave the surrogate parts out instead of failing."""
+    from interpret_distill.config import parse_config
+    from interpret_distill.experiment import run_experiment
+    from interpret_distill.report import render_index
+
+    run_dir = run_experiment(parse_config({**tiny_raw, "name": "students_only", "surrogates": []}), tmp_path)
+    html = (run_dir / "report.html").read_text()
+    assert "The distilled student" in html and "surrogate most faithful" not in html
+    assert 'href="students_only/report.html"' in render_index(tmp_path).read_text()

@@ -74,7 +74,7 @@ def plot_text(text: str) -> str:
 
 def _grid(n: int, columns: int, size: float = 2.6, layout: str | None = None) -> tuple[Figure, np.ndarray]:
     rows = int(np.ceil(n / columns))
-    fig = Figure(figsize=(size * columns, size * rows), layout=layout)
+    fig = Figure(figsize=(size * columns, (size + 0.4) * rows), layout=layout)  # + room for titles and labels
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
