@@ -240,11 +240,12 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     chosen = select_by_validation(sweep[sweep.regime == method], budget=budget).index[0]
     scratch = sweep.index[(sweep.regime == "scratch") & (sweep.params == sweep.params[chosen])][0]
     models, logs = [], {}
-    for name, role, index in (("student", "distilled", chosen), ("student_scratch", "baseline", scratch)):
+    for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
+                                       ("student_scratch", "baseline", "scratch", scratch)):
         row = sweep.loc[index]
         models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
                                   json.loads(row.params_json), row.fit_seconds))
-        logs[role if role == "distilled" else "scratch"] = {**trained[index].log.as_dict(), "size": row.params}
+        logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
     return models, sweep, logs
 
 
