@@ -17,11 +17,33 @@ def accuracy(probs: np.ndarray, y: np.ndarray) -> float:
         >>> accuracy(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
         0.5
     """
-    return float((np.asarray(probs).argmax(1) == np.asarray(y)).mean())
+    probs, y = _probs_and_labels(probs, y)
+    return float((probs.argmax(1) == y).mean())
 
 
 # Every metric takes the model's probabilities first and the reference (teacher probabilities or labels) second,
 # so a swapped call cannot silently turn KL(teacher ‖ model) into KL(model ‖ teacher).
+
+
+def _probs_pair(probs: np.ndarray, teacher_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float arrays of one ``(n, k)`` shape; columns are compared by position, so shapes must match."""
+    probs, teacher_probs = np.asarray(probs, dtype=np.float64), np.asarray(teacher_probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape != teacher_probs.shape:
+        raise ValueError(f"model probabilities {probs.shape} and teacher probabilities {teacher_probs.shape} must both "
+                         "be (rows, classes) with one column per teacher class; a model fitted on labels that miss a "
+                         "class has fewer columns: fit it on np.eye(n_classes)[labels] instead")
+    return probs, teacher_probs
+
+
+def _probs_and_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(n, k)`` and integer labels in ``[0, k)``: a label is compared with a column position."""
+    probs, y = np.asarray(probs, dtype=np.float64), np.asarray(y)
+    if probs.ndim != 2 or y.shape != (len(probs),):
+        raise ValueError(f"expected probabilities (rows, classes) and one label per row, got {probs.shape} and {y.shape}")
+    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= probs.shape[1]):
+        raise ValueError(f"labels must be integer column positions 0..{probs.shape[1] - 1} of the probabilities, got "
+                         f"{np.unique(y)[:5].tolist()}; encode them first (e.g. sklearn.preprocessing.LabelEncoder)")
+    return probs, y
 
 
 def fidelity(probs: np.ndarray, teacher_probs: np.ndarray) -> float:
@@ -31,7 +53,8 @@ def fidelity(probs: np.ndarray, teacher_probs: np.ndarray) -> float:
         >>> fidelity(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.7, 0.3]]))
         0.5
     """
-    return float((np.asarray(probs).argmax(1) == np.asarray(teacher_probs).argmax(1)).mean())
+    probs, teacher_probs = _probs_pair(probs, teacher_probs)
+    return float((probs.argmax(1) == teacher_probs.argmax(1)).mean())
 
 
 def kl_divergence(probs: np.ndarray, teacher_probs: np.ndarray) -> float:
@@ -41,8 +64,8 @@ def kl_divergence(probs: np.ndarray, teacher_probs: np.ndarray) -> float:
         >>> round(kl_divergence(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]])), 4)  # log 2
         0.6931
     """
-    p = np.asarray(teacher_probs, dtype=np.float64)
-    q = np.clip(np.asarray(probs, dtype=np.float64), EPS, None)
+    q, p = _probs_pair(probs, teacher_probs)
+    q = np.clip(q, EPS, None)
     terms = np.where(p > 0, p * (np.log(np.clip(p, EPS, None)) - np.log(q)), 0.0)
     return float(terms.sum(1).mean())
 
@@ -54,7 +77,8 @@ def total_variation(probs: np.ndarray, teacher_probs: np.ndarray) -> float:
         >>> total_variation(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]]))
         0.5
     """
-    return float(0.5 * np.abs(np.asarray(teacher_probs) - np.asarray(probs)).sum(1).mean())
+    probs, teacher_probs = _probs_pair(probs, teacher_probs)
+    return float(0.5 * np.abs(teacher_probs - probs).sum(1).mean())
 
 
 def agreement_matrix(probs: np.ndarray, teacher_probs: np.ndarray, n_classes: int) -> np.ndarray:
@@ -64,8 +88,9 @@ def agreement_matrix(probs: np.ndarray, teacher_probs: np.ndarray, n_classes: in
         >>> agreement_matrix(np.eye(2)[[0, 1, 1]], np.eye(2)[[0, 0, 1]], 2).tolist()
         [[1, 1], [0, 1]]
     """
+    probs, teacher_probs = _probs_pair(probs, teacher_probs)
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(teacher_probs).argmax(1), np.asarray(probs).argmax(1)), 1)
+    np.add.at(matrix, (teacher_probs.argmax(1), probs.argmax(1)), 1)
     return matrix
 
 

@@ -58,6 +58,20 @@ def test_agreement_matrix_counts_teacher_rows_model_columns():
     assert np.trace(matrix) / matrix.sum() == fidelity(model, teacher)
 
 
+@pytest.mark.parametrize("metric", [fidelity, kl_divergence, total_variation])
+def test_probability_metrics_refuse_a_model_with_fewer_columns_than_the_teacher(metric):
+    # A model fitted on labels that never contain class 0 has 2 columns; comparing argmax positions would be wrong.
+    with pytest.raises(ValueError, match="np.eye"):
+        metric(MODEL[:, 1:], TEACHER)
+
+
+@pytest.mark.parametrize("labels", [np.array(["a", "b", "b", "b"]), np.array([1, 2, 3, 1]), np.array([0.0, 1, 1, 1]),
+                                    LABELS[:3]])
+def test_accuracy_refuses_labels_that_are_not_column_positions(labels):
+    with pytest.raises(ValueError, match="label"):
+        accuracy(MODEL, labels)
+
+
 def test_evaluate_bundles_every_metric():
     result = evaluate(MODEL, TEACHER, LABELS)
     assert result == {"accuracy": 0.5, "fidelity": 0.5, "kl": kl_divergence(MODEL, TEACHER),
