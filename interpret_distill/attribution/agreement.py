@@ -1,6 +1,7 @@
-"""How closely another model's attributions follow a reference's (the teacher's), example by example.
+"""How closely a model's attributions follow a reference's (the teacher's), example by example.
 
-All metrics take two ``(n, d)`` arrays and return ``(n,)`` arrays; a value is ``nan`` where the metric is undefined
+All metrics take the model's ``(n, d)`` attributions first and the reference's second, in the same order as the
+prediction metrics in :mod:`interpret_distill.metrics`, and return ``(n,)`` arrays; a value is ``nan`` where the metric is undefined
 (a constant row for Spearman, a zero row for cosine, a reference row with no non-zero feature for the top-k
 metrics) rather than raising or warning.
 """
@@ -16,12 +17,12 @@ from scipy.stats import rankdata
 METRICS = ("spearman", "topk_agreement", "sign_agreement", "cosine")
 
 
-def spearman(reference: np.ndarray, other: np.ndarray, absolute: bool = False) -> np.ndarray:
+def spearman(attributions: np.ndarray, reference: np.ndarray, absolute: bool = False) -> np.ndarray:
     """Spearman rank correlation between the two attributions of each example.
 
     Args:
+        attributions: ``(n, d)`` attributions to compare.
         reference: ``(n, d)`` reference attributions.
-        other: ``(n, d)`` attributions to compare.
         absolute: rank ``|attribution|`` (importance only) instead of signed values.
 
     Returns:
@@ -31,64 +32,64 @@ def spearman(reference: np.ndarray, other: np.ndarray, absolute: bool = False) -
         >>> spearman(np.array([[1., 2, 3]]), np.array([[3., 2, 1]]))
         array([-1.])
     """
-    a, b = _pair(reference, other)
+    a, b = _pair(reference, attributions)
     if absolute:
         a, b = np.abs(a), np.abs(b)
     # Ties share their average rank; Pearson on ranks is Spearman's rho.
     return _row_correlation(rankdata(a, axis=1), rankdata(b, axis=1), center=True)
 
 
-def topk_agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> np.ndarray:
-    """Share of the reference's top-``k`` features (by ``|attribution|``) that are also among the other's top-``k``.
+def topk_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) -> np.ndarray:
+    """Share of the reference's top-``k`` features (by ``|attribution|``) that are also among the model's top-``k``.
 
     Only features with a non-zero attribution can be "top": a model that credits fewer than ``k`` features is not
     rewarded for the zero-valued ones an argsort would pick arbitrarily. The denominator is the number of
     reference top features (``min(k, non-zero features)``). Ties at the k-th place are broken by column order.
 
     Args:
+        attributions: ``(n, d)`` attributions to compare.
         reference: ``(n, d)`` reference attributions.
-        other: ``(n, d)`` attributions to compare.
         k: number of top features.
 
     Returns:
         ``(n,)`` shares in [0, 1]; ``nan`` where the reference row is all zero.
 
     Example:
-        >>> topk_agreement(np.array([[4., 3, 2, 1]]), np.array([[4., 0, 3, 0]]), k=2)
+        >>> topk_agreement(np.array([[4., 0, 3, 0]]), np.array([[4., 3, 2, 1]]), k=2)
         array([0.5])
     """
-    a, b = _pair(reference, other)
+    a, b = _pair(reference, attributions)
     top_a, top_b = _top_mask(a, k), _top_mask(b, k)
     return _ratio((top_a & top_b).sum(axis=1), top_a.sum(axis=1))
 
 
-def sign_agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> np.ndarray:
-    """Share of the reference's top-``k`` features on which the other attribution has the same sign.
+def sign_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) -> np.ndarray:
+    """Share of the reference's top-``k`` features on which the model's attribution has the same sign.
 
     Args:
+        attributions: ``(n, d)`` attributions to compare (a zero counts as a disagreement).
         reference: ``(n, d)`` reference attributions.
-        other: ``(n, d)`` attributions to compare (a zero counts as a disagreement).
         k: number of reference top features checked (non-zero ones only, as in :func:`topk_agreement`).
 
     Returns:
         ``(n,)`` shares in [0, 1]; ``nan`` where the reference row is all zero.
 
     Example:
-        >>> sign_agreement(np.array([[3., -2, 0.1]]), np.array([[1., 2, -5]]), k=2)
+        >>> sign_agreement(np.array([[1., 2, -5]]), np.array([[3., -2, 0.1]]), k=2)
         array([0.5])
     """
-    a, b = _pair(reference, other)
+    a, b = _pair(reference, attributions)
     top_a = _top_mask(a, k)
     same = (np.sign(a) == np.sign(b)) & top_a
     return _ratio(same.sum(axis=1), top_a.sum(axis=1))
 
 
-def cosine(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
+def cosine(attributions: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Cosine similarity of the two attribution vectors of each example (scale-free, sign-aware).
 
     Args:
+        attributions: ``(n, d)`` attributions to compare.
         reference: ``(n, d)`` reference attributions.
-        other: ``(n, d)`` attributions to compare.
 
     Returns:
         ``(n,)`` similarities in [-1, 1]; ``nan`` where either row is all zero.
@@ -97,16 +98,16 @@ def cosine(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
         >>> cosine(np.array([[1., 0]]), np.array([[0., 2]]))
         array([0.])
     """
-    a, b = _pair(reference, other)
+    a, b = _pair(reference, attributions)
     return _row_correlation(a, b, center=False)
 
 
-def agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> dict[str, np.ndarray]:
-    """All agreement metrics of ``other`` against ``reference``.
+def agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) -> dict[str, np.ndarray]:
+    """All agreement metrics of ``attributions`` against ``reference``.
 
     Args:
+        attributions: ``(n, d)`` attributions to compare.
         reference: ``(n, d)`` reference (teacher) attributions.
-        other: ``(n, d)`` attributions to compare.
         k: top-k size for :func:`topk_agreement` and :func:`sign_agreement`.
 
     Returns:
@@ -118,10 +119,10 @@ def agreement(reference: np.ndarray, other: np.ndarray, k: int = 5) -> dict[str,
         {'spearman': 1.0, 'topk_agreement': 1.0, 'sign_agreement': 1.0, 'cosine': 1.0}
     """
     funcs: dict[str, Callable[[], np.ndarray]] = {
-        "spearman": lambda: spearman(reference, other),
-        "topk_agreement": lambda: topk_agreement(reference, other, k),
-        "sign_agreement": lambda: sign_agreement(reference, other, k),
-        "cosine": lambda: cosine(reference, other),
+        "spearman": lambda: spearman(attributions, reference),
+        "topk_agreement": lambda: topk_agreement(attributions, reference, k),
+        "sign_agreement": lambda: sign_agreement(attributions, reference, k),
+        "cosine": lambda: cosine(attributions, reference),
     }
     return {name: funcs[name]() for name in METRICS}
 
@@ -165,7 +166,7 @@ def agreement_table(attributions: Mapping[tuple[str, str], np.ndarray], referenc
         if model == reference_model:
             continue
         used = method if method in ref_methods else fallback
-        scores = agreement(attributions[(reference_model, used)], attr, k=k)
+        scores = agreement(attr, attributions[(reference_model, used)], k=k)
         row: dict[str, object] = {"model": model, "method": method, "reference_method": used,
                                   "n_examples": int(np.shape(attr)[0])}
         for name, values in scores.items():
@@ -179,9 +180,10 @@ def agreement_table(attributions: Mapping[tuple[str, str], np.ndarray], referenc
 
 # --------------------------------------------------------------------------------------------- internals
 
-def _pair(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(reference: np.ndarray, attributions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(reference, attributions)`` as float ``(n, d)`` arrays of one shape."""
     a = np.atleast_2d(np.asarray(reference, dtype=np.float64))
-    b = np.atleast_2d(np.asarray(other, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(attributions, dtype=np.float64))
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"attributions must both be (n, d) with the same shape, got {a.shape} and {b.shape}")
     return a, b

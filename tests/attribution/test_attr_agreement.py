@@ -12,39 +12,39 @@ REF = np.array([[5.0, -4.0, 3.0, 2.0, 1.0, 0.5]])
 
 
 def test_identical_vectors_agree_perfectly():
-    scores = agreement(REF, REF.copy(), k=3)
+    scores = agreement(REF.copy(), REF, k=3)
     assert {name: float(v[0]) for name, v in scores.items()} == pytest.approx(
         {"spearman": 1.0, "topk_agreement": 1.0, "sign_agreement": 1.0, "cosine": 1.0})
 
 
 def test_scale_does_not_matter():
-    scores = agreement(REF, 1e-3 * REF, k=3)
+    scores = agreement(1e-3 * REF, REF, k=3)
     assert all(float(v[0]) == pytest.approx(1.0) for v in scores.values())
 
 
 def test_reversed_ranking_has_spearman_minus_one():
     a = np.array([[1.0, 2.0, 3.0, 4.0], [0.1, 0.2, 0.3, 0.4]])
-    np.testing.assert_allclose(spearman(a, a[:, ::-1]), [-1.0, -1.0])
-    np.testing.assert_allclose(spearman(a, -a, absolute=True), [1.0, 1.0])
+    np.testing.assert_allclose(spearman(a[:, ::-1], a), [-1.0, -1.0])
+    np.testing.assert_allclose(spearman(-a, a, absolute=True), [1.0, 1.0])
 
 
 def test_topk_overlaps():
     other = np.array([[5.0, 0.0, 0.0, 2.0, 1.0, 0.0]])  # shares feature 0 of REF's top-3 {0, 1, 2}
-    assert topk_agreement(REF, other, k=3)[0] == pytest.approx(1 / 3)
-    assert topk_agreement(REF, other, k=4)[0] == pytest.approx(2 / 4)  # top-4 adds 3, in other's top {0, 3, 4}
+    assert topk_agreement(other, REF, k=3)[0] == pytest.approx(1 / 3)
+    assert topk_agreement(other, REF, k=4)[0] == pytest.approx(2 / 4)  # top-4 adds 3, in other's top {0, 3, 4}
     # Magnitude decides, not sign: -4 is REF's second most important feature.
-    assert topk_agreement(REF, np.array([[0, -9.0, 0, 0, 0, 0]]), k=2)[0] == pytest.approx(1 / 2)
+    assert topk_agreement(np.array([[0, -9.0, 0, 0, 0, 0]]), REF, k=2)[0] == pytest.approx(1 / 2)
     # Zero attributions are never "top": a model crediting one feature cannot match more than one.
-    assert topk_agreement(REF, np.array([[1.0, 0, 0, 0, 0, 0]]), k=5)[0] == pytest.approx(1 / 5)
+    assert topk_agreement(np.array([[1.0, 0, 0, 0, 0, 0]]), REF, k=5)[0] == pytest.approx(1 / 5)
     # k larger than the reference's non-zero features: the denominator shrinks to those.
-    assert topk_agreement(np.array([[2.0, 0, 0, 0]]), np.array([[1.0, 3, 0, 0]]), k=3)[0] == 1.0
+    assert topk_agreement(np.array([[1.0, 3, 0, 0]]), np.array([[2.0, 0, 0, 0]]), k=3)[0] == 1.0
 
 
 def test_sign_agreement_on_reference_top_features():
     other = np.array([[1.0, 4.0, 0.0, -9.0, -9.0, -9.0]])
     # REF top-3 = {0, 1, 2}: same sign on 0, opposite on 1, zero (disagreement) on 2.
-    assert sign_agreement(REF, other, k=3)[0] == pytest.approx(1 / 3)
-    assert sign_agreement(REF, np.sign(REF), k=6)[0] == 1.0
+    assert sign_agreement(other, REF, k=3)[0] == pytest.approx(1 / 3)
+    assert sign_agreement(np.sign(REF), REF, k=6)[0] == 1.0
 
 
 def test_cosine():
@@ -59,8 +59,8 @@ def test_undefined_cases_give_nan_quietly():
         warnings.simplefilter("error")
         assert np.isnan(spearman(const, other)[0]) and np.isnan(spearman(other, const)[0])
         assert np.isnan(cosine(zero, other)[0])
-        assert np.isnan(topk_agreement(zero, other, k=2)[0]) and np.isnan(sign_agreement(zero, other)[0])
-        assert topk_agreement(other, zero, k=2)[0] == 0.0  # an all-zero model found none of them
+        assert np.isnan(topk_agreement(other, zero, k=2)[0]) and np.isnan(sign_agreement(other, zero)[0])
+        assert topk_agreement(zero, other, k=2)[0] == 0.0  # an all-zero model found none of them
         table = agreement_table({("teacher", "m"): np.vstack([zero, zero]), ("tree", "m"): np.vstack([other, other])})
     assert np.isnan(table.loc[0, "spearman_mean"]) and np.isnan(table.loc[0, "cosine_std"])
 
@@ -109,5 +109,5 @@ def test_agreement_table_counts_the_examples_each_mean_uses():
     assert row.n_examples == 6
     assert (row.topk_agreement_n, row.sign_agreement_n) == (5, 5)
     assert (row.spearman_n, row.cosine_n) == (4, 5)
-    defined = np.delete(topk_agreement(teacher, other, k=2), 2)
+    defined = np.delete(topk_agreement(other, teacher, k=2), 2)
     assert row.topk_agreement_mean == pytest.approx(defined.mean())  # the mean is over those n examples
