@@ -455,7 +455,9 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
 
     Args:
         name_or_path: a preset name from ``interpret-distill list`` or a path to a YAML file.
-        overrides: top-level keys to replace after reading (e.g. ``{"seed": 1}``).
+        overrides: settings to change after reading, merged into the file's: nested mappings key by key
+            (``{"teacher": {"epochs": 5}}`` keeps the preset's other teacher settings), anything else (values, lists
+            such as a ``grid``) replaced whole.
 
     Returns:
         The validated config.
@@ -483,5 +485,14 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
     if raw is None:
         raise ConfigError(f"{path}: the file is empty; see the README for a config example")
     if overrides and isinstance(raw, dict):  # anything else is refused, with its type named, by parse_config
-        raw = {**raw, **overrides}
+        raw = _merged(raw, overrides)
     return parse_config(raw, origin=str(path))
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    """``base`` with ``overrides`` applied: mappings merged recursively, every other value replaced."""
+    out = dict(base)
+    for key, value in overrides.items():
+        both_mappings = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merged(out[key], value) if both_mappings else value
+    return out

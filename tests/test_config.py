@@ -142,6 +142,15 @@ def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
     assert not marker.exists()
 
 
+def test_overrides_merge_into_nested_sections_and_replace_lists():
+    preset = load_config("iris")
+    cfg = load_config("iris", {"teacher": {"epochs": 5}, "student": {"grid": [{"hidden": [3]}]}})
+    assert cfg.teacher.epochs == 5
+    assert (cfg.teacher.hidden, cfg.teacher.patience) == (preset.teacher.hidden, preset.teacher.patience)
+    assert [size.hidden for size in cfg.student.sizes()] == [[3]]  # a list is replaced, not appended to
+    assert cfg.student.loss_params == preset.student.loss_params
+
+
 def test_overrides_are_validated_too(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(_raw()))
