@@ -133,12 +133,11 @@ def _choices(values: pd.Series) -> str:
     return "; ".join(f"{v} ×{n}" for v, n in counts.items())
 
 
-def _readable(params_json: str) -> str:
+def _readable(params_json: str, transfer: str) -> str:
     """A selected model's hyper-parameters and transfer set, without the seed: ``max_depth=8 · kde(...)``."""
     params = json.loads(params_json)
-    transfer = params.pop("transfer", None)
     params.pop("random_state", None)
-    return " · ".join(p for p in (format_params(params), transfer) if p)
+    return " · ".join(p for p in (format_params(params), transfer if transfer != "train" else "") if p)
 
 
 def aggregate(metrics: pd.DataFrame, sweep: pd.DataFrame) -> pd.DataFrame:
@@ -149,7 +148,7 @@ def aggregate(metrics: pd.DataFrame, sweep: pd.DataFrame) -> pd.DataFrame:
     whichever soft-label regime won); ``surrogate_sweep`` (every grid point × regime × transfer set).
     """
     scores = ["accuracy", "fidelity", "val_accuracy", "val_fidelity", "complexity_score", "fit_seconds", "n_params"]
-    metrics = metrics.assign(chosen=metrics.params.map(_readable))
+    metrics = metrics.assign(chosen=[_readable(p, t) for p, t in zip(metrics.params, metrics.transfer)])
     family = metrics.family
     parts = [
         (metrics[family == "teacher"].assign(section="teacher"), ["dataset", "section", "model", "kind", "regime"]),

@@ -45,8 +45,9 @@ class FittedModel:
     regime: str  # how it was fitted: reference, kd, scratch, ground_truth, hard, soft, soft+transfer
     role: str  # reference | distilled | baseline
     model: Any
-    params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # constructor arguments only: build_surrogate(kind, **params)
     fit_seconds: float = float("nan")
+    transfer: str = "train"  # the rows it was fitted on: "train" or the winning transfer set's label
 
     @property
     def is_torch(self) -> bool:
@@ -168,7 +169,7 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
 
     In ``soft+transfer`` every transfer-set candidate of the config competes like a grid point, so the
     transfer set (augmentation and size) is chosen on validation fidelity too; the winner's label is
-    recorded in the model's ``params["transfer"]`` and in the sweep's ``transfer`` column.
+    recorded in the model's ``transfer`` and in the sweep's ``transfer`` column.
 
     Returns:
         The selected surrogates (the distilled one per kind is the best soft-label regime by validation
@@ -190,11 +191,8 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
             role = "distilled" if index in distilled.index else "alternative"
         else:
             role = "baseline"
-        params = json.loads(row.params_json)
-        if row.transfer != "train":
-            params["transfer"] = row.transfer  # which candidate set (transfer set, temperature) won on validation
         models.append(FittedModel(f"{row.kind}:{row.regime}", "surrogate", row.kind, row.regime, role,
-                                  fitted[index], params, row.fit_seconds))
+                                  fitted[index], json.loads(row.params_json), row.fit_seconds, row.transfer))
     return models, sweep
 
 
@@ -244,7 +242,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
                                        ("student_scratch", "baseline", "scratch", scratch)):
         row = sweep.loc[index]
         models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
-                                  json.loads(row.params_json), row.fit_seconds))
+                                  json.loads(row.params_json), row.fit_seconds, row.transfer))
         logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
     return models, sweep, logs
 
@@ -259,8 +257,8 @@ def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: di
         val = evaluate(probs["val"], teacher_probs["val"], dataset.y_val)
         complexity, score = m.complexity()
         rows.append({
-            "model": m.name, "family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role,
-            "split": "test", **test,
+            "model": m.name, "family": m.family, "kind": m.kind, "regime": m.regime, "transfer": m.transfer,
+            "role": m.role, "split": "test", **test,
             "val_accuracy": val["accuracy"], "val_fidelity": val["fidelity"],
             "complexity": complexity, "complexity_score": score,
             "params": json.dumps(m.params, sort_keys=True),

@@ -12,6 +12,7 @@ import yaml
 
 from interpret_distill import load_run
 from interpret_distill.cli import main
+from interpret_distill.surrogates import build_surrogate
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +46,11 @@ def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
     surrogates = metrics[metrics.family == "surrogate"]
     assert (surrogates[surrogates.role == "distilled"].groupby("kind").size() == 1).all()
     assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard"}
+    # params are constructor arguments (the model rebuilds from them); the fitting rows have their own column
+    for row in surrogates.itertuples():
+        rebuilt = build_surrogate(row.kind, **json.loads(row.params))
+        assert rebuilt.get_params() == {**rebuilt.get_params(), **json.loads(row.params)}
+        assert (row.transfer == "train") == (row.regime != "soft+transfer")
     # the student width grid: both widths trained both ways; the shipped pair is one width, the validation-best
     students = run.sweep[run.sweep.kind == "student"]
     assert sorted(zip(students.regime, students.params)) == sorted(
