@@ -18,7 +18,7 @@ from .errors import DataError, ModelFileError, UserInputError, first_line
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .experiment import run_experiment
+    from .experiment import check_run_target, run_experiment
     from .report import render_index
 
     targets = list(args.configs) or (list(DEFAULT_EXPERIMENTS) if args.default else [])
@@ -31,8 +31,14 @@ def _run(args: argparse.Namespace) -> int:
         overrides["progress"] = False
     # validate every config before running any, so a typo in the second does not waste the first's minutes
     configs = [load_config(t, overrides) for t in targets]
+    names = [cfg.name for cfg in configs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UserInputError(f"two configs share the name {repeated[0]!r}, so the second run would replace the first's "
+                             "folder; give each config its own name (name: in the config)")
     for cfg in configs:
         check_files(cfg)
+        check_run_target(args.out, cfg.name)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} is a file; pass a folder for the run directories")
@@ -41,11 +47,15 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserInputError(f"--out {out}: cannot create the folder ({exc.strerror}); pass a folder you can "
                              "write to") from None
-    for cfg in configs:
-        run_dir = run_experiment(cfg, args.out, use_cache=not args.no_cache)
-        print(f"{cfg.name}: {run_dir / 'report.html'}")
-    index = render_index(args.out)
-    print(f"index: {index}")
+    finished = 0
+    try:
+        for cfg in configs:
+            run_dir = run_experiment(cfg, args.out, use_cache=not args.no_cache)
+            finished += 1
+            print(f"{cfg.name}: {run_dir / 'report.html'}")
+    finally:  # a later config failing must not leave the index describing the earlier ones' previous runs
+        if finished:
+            print(f"index: {render_index(args.out)}")
     return 0
 
 

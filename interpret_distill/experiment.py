@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from . import artifacts
 from .config import ExperimentConfig, StudentConfig
 from .data import Dataset, load_dataset
-from .errors import ConfigError
+from .errors import ConfigError, UserInputError
 from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_logits, predict_proba, softmax, state_dict_bytes
 from .students import build_student, method_name, sweep_students
@@ -269,26 +269,43 @@ def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: di
     return pd.DataFrame(rows), test_probs
 
 
+def check_run_target(out_root: str | Path, name: str) -> None:
+    """Fail unless ``out_root/name`` is free, empty or an earlier run: a run replaces that folder whole.
+
+    Raises:
+        UserInputError: the folder holds something else (no ``run.json``); the message says how to avoid it.
+    """
+    target = Path(out_root) / name
+    if target.exists() and not (target / "run.json").is_file() and not (target.is_dir() and not any(target.iterdir())):
+        raise UserInputError(f"{target} exists and is not a run folder (no run.json), and a run replaces its folder "
+                             "whole; give the experiment another name (name: in the config) or pick another --out")
+
+
 @contextmanager
 def atomic_run_dir(out_root: Path, name: str):
     """Yield a temporary folder; on success it replaces ``out_root/name`` in one rename, on failure it vanishes.
 
-    The previous run of the same experiment stays intact and readable until the new one is complete.
+    The previous run of the same experiment stays intact and readable until the new one is complete; only an
+    earlier run (or an empty folder) is ever replaced (:func:`check_run_target`).
     """
+    final, old = out_root / name, out_root / f".{name}.old"
     out_root.mkdir(parents=True, exist_ok=True)
+    if old.exists() and not final.exists():
+        old.rename(final)  # an earlier run was interrupted between its two renames: put the previous run back
+    shutil.rmtree(old, ignore_errors=True)
+    check_run_target(out_root, name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
     tmp.chmod(0o755)  # mkdtemp makes it private; a finished report should be as readable as any other folder
     try:
         yield tmp
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
     except BaseException:  # KeyboardInterrupt too: never leave a half-written run behind
+        if old.exists() and not final.exists():
+            old.rename(final)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    final = out_root / name
-    old = out_root / f".{name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -313,6 +330,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     """
     from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
 
+    check_run_target(out_root, cfg.name)  # now, not after minutes of training
     timer = Timer()
     progress = cfg.progress
     stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")

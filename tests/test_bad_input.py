@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import torch
 import yaml
 
 from interpret_distill.cli import main
+from interpret_distill.config import load_config
 from interpret_distill.errors import DataError, UserInputError
 
 # test helpers script and save TorchScript teachers; torch marks torch.jit as deprecated
@@ -314,6 +316,78 @@ def test_unexpected_errors_are_one_line_too(tmp_path, capsys, monkeypatch):
     _assert_nothing_written(out)
     with pytest.raises(ZeroDivisionError):
         _run_cli(tmp_path, _config(_csv(tmp_path)), "--debug")
+
+
+def test_a_folder_that_is_not_a_run_is_never_replaced(tmp_path, capsys, monkeypatch):
+    import interpret_distill.experiment as experiment
+
+    monkeypatch.setattr(experiment, "resolve_teacher", lambda *a, **k: pytest.fail("trained before checking"))
+    out = tmp_path / "reports"
+    (out / "bad").mkdir(parents=True)
+    (out / "bad" / "notes.txt").write_text("my only copy")
+    code, _ = _run_cli(tmp_path, _config(_csv(tmp_path)))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "is not a run folder" in err and "another name" in err
+    assert (out / "bad" / "notes.txt").read_text() == "my only copy"
+    with pytest.raises(UserInputError, match="not a run folder"):  # the Python API checks too
+        experiment.run_experiment(load_config(tmp_path / "config.yaml"), out)
+    assert sorted(p.name for p in out.iterdir()) == ["bad"]
+
+
+def test_two_configs_with_one_name_are_refused_before_running(tmp_path, capsys, monkeypatch):
+    import interpret_distill.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("ran before checking names"))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(_config(_csv(tmp_path))))
+    assert main(["run", str(config), str(config), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert "two configs share the name 'bad'" in capsys.readouterr().err
+    _assert_nothing_written(tmp_path / "o")
+
+
+def test_a_swap_cut_short_keeps_the_previous_run(tmp_path, monkeypatch):
+    from interpret_distill.experiment import atomic_run_dir
+
+    out = tmp_path / "o"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "run.json").write_text("previous")
+    rename = Path.rename
+
+    def interrupted(self, target):  # Ctrl-C between moving the previous run aside and moving the new one in
+        if self.name.startswith(".a.tmp-"):
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_run_dir(out, "a") as tmp:
+        (tmp / "run.json").write_text("new")
+    assert (out / "a" / "run.json").read_text() == "previous" and [p.name for p in out.iterdir()] == ["a"]
+    monkeypatch.undo()
+
+    rename(out / "a", out / ".a.old")  # a hard kill at that moment: the next run puts the previous one back first
+    with pytest.raises(RuntimeError), atomic_run_dir(out, "a"):
+        raise RuntimeError("the next run fails too")
+    assert (out / "a" / "run.json").read_text() == "previous" and [p.name for p in out.iterdir()] == ["a"]
+
+
+def test_index_is_refreshed_when_a_later_config_fails(tmp_path, capsys, monkeypatch):
+    import interpret_distill.experiment as experiment
+
+    def fake_run(cfg, out_root, **kwargs):
+        if cfg.name == "second":
+            raise UserInputError("second failed")
+        (Path(out_root) / cfg.name).mkdir()
+        return Path(out_root) / cfg.name
+
+    monkeypatch.setattr(experiment, "run_experiment", fake_run)
+    paths = []
+    for name in ("first", "second"):
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump(_config(_csv(tmp_path), name=name)))
+    out = tmp_path / "o"
+    assert main(["run", *map(str, paths), "--out", str(out), "--no-progress"]) == 2
+    assert "second failed" in capsys.readouterr().err
+    assert (out / "index.html").is_file()
 
 
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
