@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from interpret_distill.config import StudentConfig, load_config
+from interpret_distill.config import REGIMES, StudentConfig, load_config
 from interpret_distill.data import load_dataset
 from interpret_distill.experiment import FittedModel, Timer, fit_surrogates, library_versions, metrics_table
 from interpret_distill.models import count_parameters, predict_proba
@@ -83,9 +83,11 @@ STUDENT_MAX_SHARE, STUDENT_MIN_RECOVERY = 0.05, 0.80
 BENCH_MAX_SECONDS = 600
 
 
-def run_one(dataset_name: str, seed: int, use_cache: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Everything for one dataset and seed: the metrics rows, the sweep and the stage timings."""
-    cfg = load_config(HERE / "configs" / f"{dataset_name}.yaml", {"seed": seed})
+def run_one(dataset_name: str, seed: int, use_cache: bool,
+            regimes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Everything for one dataset and seed (``regimes``: instead of the config's): metrics rows, sweep, timings."""
+    overrides = {"seed": seed, **({"regimes": regimes} if regimes else {})}
+    cfg = load_config(HERE / "configs" / f"{dataset_name}.yaml", overrides)
     timer = Timer()
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, seed)
@@ -267,8 +269,8 @@ def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: floa
 
 
 def _grid_key(params_json: str) -> str:
-    """A model's hyper-parameters without seed and transfer label, as sorted JSON (matches metrics and sweep)."""
-    params = {k: v for k, v in json.loads(params_json).items() if k not in ("random_state", "transfer")}
+    """A model's hyper-parameters without the seed, as sorted JSON (matches metrics and sweep)."""
+    params = {k: v for k, v in json.loads(params_json).items() if k != "random_state"}
     return json.dumps(params, sort_keys=True)
 
 
@@ -306,11 +308,14 @@ def _tuning_note(seeds) -> str:
 def _command(args) -> str:
     """The command line that reproduces this run."""
     all_datasets, seeds, out = list(args.datasets) == list(DATASETS), list(args.seeds), Path(args.out).resolve()
-    if all_datasets and seeds == list(SEEDS) and out == HERE:
+    if all_datasets and seeds == list(SEEDS) and out == HERE and not args.regimes:
         return "make bench            # = .venv/bin/python benchmarks/run_bench.py"
-    if all_datasets and seeds == list(HELDOUT_SEEDS) and out == HERE / "heldout":
+    if all_datasets and seeds == list(HELDOUT_SEEDS) and out == HERE / "heldout" and not args.regimes:
         return "make bench-heldout    # = .venv/bin/python benchmarks/run_bench.py --seeds 3 4 5 --out benchmarks/heldout"
     extra = "" if all_datasets else f" --datasets {' '.join(args.datasets)}"
+    extra += f" --regimes {' '.join(args.regimes)}" if args.regimes else ""
+    if (list(args.datasets), seeds, out, args.regimes) == (["digits"], list(SEEDS), HERE / "ablation", list(REGIMES)):
+        return f"make bench-ablation   # = .venv/bin/python benchmarks/run_bench.py{extra} --out benchmarks/ablation"
     return f".venv/bin/python benchmarks/run_bench.py --seeds {' '.join(map(str, args.seeds))}{extra} --out {args.out}"
 
 
@@ -439,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--out", default=str(HERE), help="folder for results.csv and results.md (default: benchmarks/)")
     parser.add_argument("--cached-teachers", action="store_true", help="reuse cached teachers instead of retraining")
+    parser.add_argument("--regimes", nargs="+", choices=REGIMES,
+                        help="surrogate fitting regimes instead of each config's (`make bench-ablation` runs all "
+                             "five on digits, whose config leaves out hard+transfer to stay under 10 minutes)")
     args = parser.parse_args(argv)
 
     # Everything here is small: one torch thread is fastest, and on a shared machine much faster than two.
@@ -449,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     for dataset in args.datasets:
         for seed in args.seeds:
             t0 = time.perf_counter()
-            m, s, t = run_one(dataset, seed, use_cache=args.cached_teachers)
+            m, s, t = run_one(dataset, seed, use_cache=args.cached_teachers, regimes=args.regimes)
             metrics.append(m), sweeps.append(s), timings.append(t)
             print(f"{dataset} seed {seed}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     metrics, sweep, timings = pd.concat(metrics), pd.concat(sweeps), pd.DataFrame(timings)

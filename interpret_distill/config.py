@@ -17,7 +17,7 @@ from .errors import ConfigError, UserInputError
 
 FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-REGIMES = ("ground_truth", "hard", "soft", "soft+transfer")
+REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 
 
 class _Strict(BaseModel):
@@ -296,7 +296,9 @@ class ExperimentConfig(_Strict):
         ]
     )
     attribution: AttributionConfig = AttributionConfig()
-    regimes: list[str] = Field(default_factory=lambda: ["ground_truth", "hard", "soft", "soft+transfer"])
+    regimes: list[str] = Field(default_factory=lambda: list(REGIMES),
+                               description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
+                                           "others baselines (hard+transfer: the transfer rows, hard labels)")
     n_jobs: int = Field(-1, description="joblib workers for the surrogate sweep (-1: all cores)")
     progress: bool = True
 

@@ -9,6 +9,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -133,6 +134,8 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
     ``soft+transfer`` holds one teacher-labelled transfer set per recipe of ``cfg.transfer.recipes()``
     (each drawn with its own child of ``rng``, so adding a candidate leaves the others unchanged); the
     sweep fits each on the kinds it names, and selection keeps the validation-best per kind.
+    ``hard+transfer`` is the same rows with the teacher's argmax as labels: the baseline that separates
+    what the synthetic rows add from what the soft labels add.
     """
     T = cfg.transfer.temperature
     teacher_train = predict_logits(teacher, dataset.X_train)
@@ -145,6 +148,7 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
     }
     recipes = cfg.transfer.recipes()
     if recipes:
+        @cache  # both transfer regimes fit on the same rows, drawn and labelled once
         def transfer_regime():
             sets = []
             for recipe, child in zip(recipes, rng.spawn(len(recipes))):
@@ -157,6 +161,9 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
                 sets.append(FitSet(ts.X, ts.probs, label, tuple(recipe.kinds) if recipe.kinds else None))
             return sets
         available["soft+transfer"] = transfer_regime
+        # same label as the soft candidate: it names the rows (the argmax is the same at every temperature)
+        available["hard+transfer"] = lambda: [FitSet(fs.X, one_hot[fs.y.argmax(1)], fs.label, fs.kinds)
+                                              for fs in transfer_regime()]
     return {name: available[name]() for name in cfg.regimes if name in available}
 
 

@@ -5,8 +5,9 @@ test data. Selection (:func:`select_by_validation`) reads validation columns onl
 for reporting the frontier, never for choosing a model.
 
 Regimes name what a surrogate is fitted on (all on training inputs): ``"ground_truth"`` (true labels),
-``"hard"`` (teacher argmax), ``"soft"`` (teacher probabilities at temperature T) and
-``"soft+transfer"`` (a :class:`~interpret_distill.transfer.TransferSet`). A regime may carry several
+``"hard"`` (teacher argmax), ``"soft"`` (teacher probabilities at temperature T), ``"soft+transfer"``
+(a :class:`~interpret_distill.transfer.TransferSet`) and ``"hard+transfer"`` (the same rows, teacher
+argmax). A regime may carry several
 candidate fitting sets (:class:`FitSet`, e.g. transfer sets of different augmentations and sizes): each
 row of the sweep names its set in the ``transfer`` column, and selection within a regime compares all
 candidates × grid points on validation fidelity, so the transfer set is chosen like any hyper-parameter.
@@ -29,8 +30,6 @@ from tqdm.auto import tqdm
 
 from .metrics import accuracy, fidelity, kl_divergence
 from .surrogates import build_surrogate
-
-REGIMES = ("ground_truth", "hard", "soft", "soft+transfer")
 
 DEFAULT_GRIDS: dict[str, list[dict]] = {
     # Depth caps and leaf caps both: leaf caps fill the gaps between depths (2^d leaves) on the frontier.

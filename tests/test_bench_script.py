@@ -32,14 +32,19 @@ def test_tuning_note_says_whether_the_seeds_chose_the_settings(bench):
 
 def test_reproduce_command_matches_the_run(bench):
     everything = list(bench.DATASETS)
-    default = Namespace(seeds=list(bench.SEEDS), datasets=everything, out=str(bench.HERE))
+    default = Namespace(seeds=list(bench.SEEDS), datasets=everything, out=str(bench.HERE), regimes=None)
     assert bench._command(default).startswith("make bench ")
-    heldout = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out=str(bench.HERE / "heldout"))
+    heldout = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out=str(bench.HERE / "heldout"),
+                        regimes=None)
     assert bench._command(heldout).startswith("make bench-heldout ")
-    elsewhere = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out="/tmp/bench")
+    elsewhere = Namespace(seeds=list(bench.HELDOUT_SEEDS), datasets=everything, out="/tmp/bench", regimes=None)
     assert bench._command(elsewhere).endswith("--seeds 3 4 5 --out /tmp/bench")
-    custom = Namespace(seeds=[7], datasets=["wine"], out="/tmp/bench")
-    assert bench._command(custom) == ".venv/bin/python benchmarks/run_bench.py --seeds 7 --datasets wine --out /tmp/bench"
+    custom = Namespace(seeds=[7], datasets=["wine"], out="/tmp/bench", regimes=["hard", "soft"])
+    assert bench._command(custom) == (".venv/bin/python benchmarks/run_bench.py --seeds 7 --datasets wine "
+                                      "--regimes hard soft --out /tmp/bench")
+    ablation = Namespace(seeds=list(bench.SEEDS), datasets=["digits"], out=str(bench.HERE / "ablation"),
+                         regimes=list(bench.REGIMES))
+    assert bench._command(ablation).startswith("make bench-ablation ")
 
 
 def _wine_linear(correct_rows: list[tuple[int, int]]) -> pd.DataFrame:

@@ -37,7 +37,7 @@ def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
     assert (metrics["split"] == "test").all()
     expected = {"teacher", "student", "student_scratch"} | {
         f"{kind}:{regime}" for kind in ("tree", "linear", "naive_bayes")
-        for regime in ("ground_truth", "hard", "soft", "soft+transfer")}
+        for regime in ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")}
     assert set(metrics["model"]) == expected
     teacher = metrics.set_index("model").loc["teacher"]
     assert teacher.fidelity == 1.0 and teacher.kl == pytest.approx(0.0, abs=1e-9)
@@ -45,12 +45,12 @@ def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
     # each surrogate kind has exactly one distilled model and its two baselines
     surrogates = metrics[metrics.family == "surrogate"]
     assert (surrogates[surrogates.role == "distilled"].groupby("kind").size() == 1).all()
-    assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard"}
+    assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard", "hard+transfer"}
     # params are constructor arguments (the model rebuilds from them); the fitting rows have their own column
     for row in surrogates.itertuples():
         rebuilt = build_surrogate(row.kind, **json.loads(row.params))
         assert rebuilt.get_params() == {**rebuilt.get_params(), **json.loads(row.params)}
-        assert (row.transfer == "train") == (row.regime != "soft+transfer")
+        assert (row.transfer == "train") == (row.regime not in ("soft+transfer", "hard+transfer"))
     # the student width grid: both widths trained both ways; the shipped pair is one width, the validation-best
     students = run.sweep[run.sweep.kind == "student"]
     assert sorted(zip(students.regime, students.params)) == sorted(

@@ -36,11 +36,13 @@ def test_summary_names_the_surrogate_chosen_on_validation_not_test(run_copy):
     _edit_metrics(run_copy, {"tree:soft+transfer": {"fidelity": 0.99, "val_fidelity": 0.80, "role": "distilled"},
                              "linear:soft+transfer": {"fidelity": 0.90, "val_fidelity": 0.95, "role": "distilled"},
                              "naive_bayes:soft+transfer": {"fidelity": 0.85, "val_fidelity": 0.70, "role": "distilled"},
-                             "linear:hard": {"fidelity": 0.81}, "linear:ground_truth": {"fidelity": 0.79}})
+                             "linear:hard": {"fidelity": 0.81}, "linear:hard+transfer": {"fidelity": 0.86},
+                             "linear:ground_truth": {"fidelity": 0.79}})
     sentence = render._summary(load_run(run_copy))["surrogate"]
     assert "most faithful on validation is linear:soft+transfer" in sentence
     assert "0.900 of test rows" in sentence
-    assert "0.810 when fitted on the teacher's hard labels and on 0.790 when fitted on the ground truth" in sentence
+    assert ("0.810 when fitted on the teacher's hard labels, on 0.860 when fitted on its hard labels of the same "
+            "transfer rows and on 0.790 when fitted on the ground truth.") in sentence
 
 
 def test_summary_names_every_kind_tied_on_validation(run_copy):
@@ -86,12 +88,13 @@ def test_index_sets_each_baseline_beside_the_distilled_model(run_copy):
     metrics = pd.read_csv(run_copy / "metrics.csv")
     distilled_tree = metrics[(metrics.kind == "tree") & (metrics.role == "distilled")].model.item()
     _edit_metrics(run_copy, {distilled_tree: {"fidelity": 0.951}, "tree:hard": {"fidelity": 0.812},
-                             "tree:ground_truth": {"fidelity": 0.803}, "student": {"fidelity": 0.944},
-                             "student_scratch": {"fidelity": 0.921}})
+                             "tree:hard+transfer": {"fidelity": 0.907}, "tree:ground_truth": {"fidelity": 0.803},
+                             "student": {"fidelity": 0.944}, "student_scratch": {"fidelity": 0.921}})
     index = render_index(run_copy.parent).read_text()
     text = " ".join(re.sub(r"<[^>]+>", " ", index).split())
-    assert "tree fidelity (hard labels, ground truth)" in text and "student fidelity (scratch)" in text
-    assert "0.951 (0.812, 0.803)" in text
+    assert "tree fidelity (hard labels, + transfer rows, ground truth)" in text
+    assert "student fidelity (scratch)" in text and "teacher test accuracy" in text
+    assert "0.951 (0.812, 0.907, 0.803)" in text
     assert "0.944 (0.921)" in text
 
 

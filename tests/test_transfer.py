@@ -375,8 +375,12 @@ def test_surrogate_regimes_build_each_candidate_from_train_only():
     torch.manual_seed(0)
     teacher = torch.nn.Linear(dataset.n_features, dataset.n_classes)
     regimes = _surrogate_regimes(cfg, dataset, teacher, np.random.default_rng(0))
-    assert list(regimes) == ["ground_truth", "hard", "soft", "soft+transfer"]
+    assert list(regimes) == ["ground_truth", "hard", "hard+transfer", "soft", "soft+transfer"]
     sets = regimes["soft+transfer"]
+    # the hard-label baseline of the transfer sets: the very same rows, the teacher's class one-hot
+    for hard, soft in zip(regimes["hard+transfer"], sets, strict=True):
+        assert (hard.label, hard.kinds) == (soft.label, soft.kinds) and hard.X is soft.X
+        np.testing.assert_array_equal(hard.y, np.eye(3)[soft.y.argmax(1)])
     assert [s.label for s in sets] == ["mixup(n=30)", "kde(n=70, bandwidth=0.3)"]
     assert [s.kinds for s in sets] == [None, ("tree",)]
     n = len(dataset.X_train)

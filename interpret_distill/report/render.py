@@ -143,12 +143,18 @@ def _summary(run: Run) -> dict:
     return lines
 
 
+# the baseline regimes of a distilled surrogate, in the order the summary and the index name them
+SURROGATE_BASELINES = {"hard": "the teacher's hard labels",
+                       "hard+transfer": "its hard labels of the same transfer rows",
+                       "ground_truth": "the ground truth"}
+
+
 def _agreement(row, metrics: pd.DataFrame) -> str:
     """A distilled surrogate's test fidelity and, beside it, that of its kind's baselines (``row``: a metrics row)."""
     baselines = [f"{metrics.loc[f'{row.kind}:{regime}', 'fidelity']:.3f} when fitted on {label}"
-                 for regime, label in (("hard", "the teacher's hard labels"), ("ground_truth", "the ground truth"))
-                 if f"{row.kind}:{regime}" in metrics.index]
-    comparison = f"; the same kind agrees on {' and on '.join(baselines)}" if baselines else ""
+                 for regime, label in SURROGATE_BASELINES.items() if f"{row.kind}:{regime}" in metrics.index]
+    listed = " and on ".join([", on ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines)
+    comparison = f"; the same kind agrees on {listed}" if baselines else ""
     return f"agrees with the teacher on {row.fidelity:.3f} of test rows{comparison}"
 
 
@@ -250,7 +256,7 @@ def _headline(run: Run) -> dict:
     surrogates = {}  # kind -> the distilled model and its baselines (a run has one distilled model per kind)
     for row in m[(m.role == "distilled") & (m.family == "surrogate")].itertuples():
         baselines = {regime: by_model.loc[f"{row.kind}:{regime}", "fidelity"]
-                     for regime in ("hard", "ground_truth") if f"{row.kind}:{regime}" in by_model.index}
+                     for regime in SURROGATE_BASELINES if f"{row.kind}:{regime}" in by_model.index}
         surrogates[row.kind] = {"model": row.model, "fidelity": row.fidelity, **baselines}
     student = {"fidelity": by_model.loc["student", "fidelity"]}
     if "student_scratch" in by_model.index:
