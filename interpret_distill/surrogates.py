@@ -1210,6 +1210,9 @@ class NaiveBayesSurrogate(_SurrogateBase):
                              f"estimates); got {self.anchor!r}.")
         if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
             raise ValueError(f"max_iter must be an integer >= 1; got {self.max_iter!r}.")
+        if not np.ptp(X, axis=0).any():  # every variance and GaussianNB's floor would be 0: NaN probabilities
+            raise ValueError("every feature is constant over the fitting rows (one sample, or identical rows), "
+                             "so the Gaussians have no variance; fit naive Bayes on rows where some feature varies.")
         k = proba.shape[1]
         weights = proba * sw[:, None]
         # NB's estimates are invariant to the weights' scale; normalising to unit
@@ -1225,7 +1228,7 @@ class NaiveBayesSurrogate(_SurrogateBase):
                                         sample_weight=weights[:, j])
         self.n_iter_, self.converged_ = 1, True
         if self.objective == "conditional" and len(present) > 1:
-            self._refit_conditional(np.asarray(X, dtype=np.float64), weights[:, present])
+            self._refit_conditional(np.asarray(X, dtype=np.float64), weights[:, present], sw.sum())
         d = X.shape[1]
         self.theta_ = np.full((k, d), np.nan)
         self.var_ = np.full((k, d), np.nan)
@@ -1236,7 +1239,7 @@ class NaiveBayesSurrogate(_SurrogateBase):
         self.complexity_ = {"parameters": int(2 * k * d + k)}
         self.complexity_score_ = self.complexity_["parameters"]
 
-    def _refit_conditional(self, X, weights):
+    def _refit_conditional(self, X, weights, total_weight):
         """Refit ``estimator_``'s parameters for the soft cross-entropy (see the class doc)."""
         row_mass = weights.sum(axis=1)
         rows = row_mass > 0
@@ -1245,9 +1248,10 @@ class NaiveBayesSurrogate(_SurrogateBase):
         est = self.estimator_
         theta0, log_var0 = est.theta_, np.log(est.var_)
         k, d = theta0.shape
-        # w sums to 1, so the loss is a mean over rows: divide the anchor by n to make
-        # it a prior against the summed loss (like C in LogisticRegression).
-        anchor = self.anchor / len(X)
+        # w sums to 1, so the loss is a mean over rows: divide the anchor by the total
+        # sample weight (n when unweighted) to make it a prior against the summed loss
+        # (like C in LogisticRegression), so an integer weight acts as repeated rows.
+        anchor = self.anchor / total_weight
         floor = np.log(est.epsilon_) if est.epsilon_ > 0 else None
         bounds = [(None, None)] * (k * d) + [(floor, None)] * (k * d) + [(None, None)] * k
         start = np.concatenate([theta0.ravel(), log_var0.ravel(), np.log(est.class_prior_)])

@@ -211,14 +211,21 @@ def test_conditional_anchor_pulls_towards_the_moment_estimates():
     assert distance(1e4) < 0.1 * distance(0.0)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_soft_sample_weight_equals_repetition(kind):
+@pytest.mark.parametrize("X", [np.ones((5, 2)), np.array([[0.3, -1.0]])])
+def test_naive_bayes_refuses_rows_without_variance(X):
+    with pytest.raises(ValueError, match="every feature is constant"):
+        NaiveBayesSurrogate().fit(X, np.tile([0.2, 0.8], (len(X), 1)))
+
+
+@pytest.mark.parametrize("kind, params", [*[(kind, {}) for kind in KINDS],
+                                          ("naive_bayes", {"objective": "conditional"})])
+def test_soft_sample_weight_equals_repetition(kind, params):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(12, 2))
     P = rng.dirichlet(np.ones(3), size=12)
     sw = rng.integers(0, 4, size=12)
     sw[:2] = [1, 2]
-    params = {"linear": {"tol": 1e-10}, "tree": {"random_state": 0}}.get(kind, {})
+    params = {**params, **{"linear": {"tol": 1e-10}, "tree": {"random_state": 0}}.get(kind, {})}
     weighted = build_surrogate(kind, **params).fit(X, P, sample_weight=sw)
     repeated = build_surrogate(kind, **params).fit(X.repeat(sw, axis=0),
                                                    P.repeat(sw, axis=0))
