@@ -32,7 +32,14 @@ def _probs_pair(probs: np.ndarray, teacher_probs: np.ndarray) -> tuple[np.ndarra
         raise ValueError(f"model probabilities {probs.shape} and teacher probabilities {teacher_probs.shape} must both "
                          "be (rows, classes) with one column per teacher class; a model fitted on labels that miss a "
                          "class has fewer columns: fit it on np.eye(n_classes)[labels] instead")
+    _check_finite(probs, teacher_probs)
     return probs, teacher_probs
+
+
+def _check_finite(*probabilities: np.ndarray) -> None:
+    if not all(np.isfinite(p).all() for p in probabilities):
+        raise ValueError("probabilities contain NaN or infinity (a NaN row's argmax would count as class 0); "
+                         "check the model's predict_proba on these rows")
 
 
 def _probs_and_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +47,7 @@ def _probs_and_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
     probs, y = np.asarray(probs, dtype=np.float64), np.asarray(y)
     if probs.ndim != 2 or y.shape != (len(probs),):
         raise ValueError(f"expected probabilities (rows, classes) and one label per row, got {probs.shape} and {y.shape}")
+    _check_finite(probs)
     if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= probs.shape[1]):
         raise ValueError(f"labels must be integer column positions 0..{probs.shape[1] - 1} of the probabilities, got "
                          f"{np.unique(y)[:5].tolist()}; encode them first (e.g. sklearn.preprocessing.LabelEncoder)")

@@ -65,6 +65,14 @@ def test_probability_metrics_refuse_a_model_with_fewer_columns_than_the_teacher(
         metric(MODEL[:, 1:], TEACHER)
 
 
+def test_metrics_refuse_nan_probabilities():
+    broken = MODEL.copy()
+    broken[1] = np.nan
+    for call in (lambda: fidelity(broken, TEACHER), lambda: fidelity(MODEL, broken), lambda: accuracy(broken, LABELS)):
+        with pytest.raises(ValueError, match="NaN"):
+            call()
+
+
 @pytest.mark.parametrize("labels", [np.array(["a", "b", "b", "b"]), np.array([1, 2, 3, 1]), np.array([0.0, 1, 1, 1]),
                                     LABELS[:3]])
 def test_accuracy_refuses_labels_that_are_not_column_positions(labels):
