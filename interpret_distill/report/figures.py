@@ -367,7 +367,9 @@ def student_comparison(run: Run) -> Figure:
     metrics = run.metrics.set_index("model")
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     curve, dots = fig.subplots(1, 2)
-    for colour, role, score in (("C0", "distilled", "val fidelity"), ("C1", "scratch", "val accuracy")):
+    # the score is the agreement minus a tie-break below one row (training.fidelity_score_fn), hence the names
+    for colour, role, score in (("C0", "distilled", "val fidelity − KL tie-break"),
+                                ("C1", "scratch", "val accuracy − NLL tie-break")):
         log = logs[role]
         size = f" ({log['size']})" if log.get("size") else ""  # runs before the width sweep lack it
         curve.plot(range(1, len(log["val_scores"]) + 1), log["val_scores"], color=colour,
