@@ -34,4 +34,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'interpret_distill' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})  # so tab completion offers the lazy exports too
+
+
 __all__ = ["ExperimentConfig", "Run", "load_config", "load_run", "run_experiment", "__version__"]

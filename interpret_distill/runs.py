@@ -50,7 +50,10 @@ class Run:
         self.path = Path(path)
         info_path = self.path / "run.json"
         if not info_path.is_file():
-            raise UserInputError(f"{self.path} is not a run directory (no run.json); run `interpret-distill run` first")
+            inside = sorted(p.parent.name for p in self.path.glob("*/run.json") if not p.parent.name.startswith("."))
+            hint = (f"did you mean {self.path / inside[0]}? (runs inside: {', '.join(inside)})" if inside
+                    else "run `interpret-distill run` first")
+            raise UserInputError(f"{self.path} is not a run directory (no run.json); {hint}")
         self.info: dict = self._read("run.json", _read_json)
         required = {"name", "config", "dataset", "created"}
         if not isinstance(self.info, dict) or not required <= set(self.info):

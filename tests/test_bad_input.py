@@ -395,6 +395,24 @@ def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert "not a run directory" in capsys.readouterr().err
 
 
+def test_load_run_on_the_reports_folder_points_at_the_runs_inside(tmp_path):
+    from interpret_distill import load_run
+
+    for name in ("digits", "iris", ".iris.tmp-x"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text("{}")
+    with pytest.raises(UserInputError, match=r"did you mean .*digits\? \(runs inside: digits, iris\)$"):
+        load_run(tmp_path)
+    with pytest.raises(UserInputError, match="run `interpret-distill run` first"):
+        load_run(tmp_path / "digits" / "missing")
+
+
+def test_package_lists_its_lazy_exports_for_completion():
+    import interpret_distill
+
+    assert {"load_run", "load_config", "run_experiment", "Run", "ExperimentConfig"} <= set(dir(interpret_distill))
+
+
 def test_user_input_errors_share_one_base_class():
     assert issubclass(DataError, UserInputError)
 
