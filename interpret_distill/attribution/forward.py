@@ -30,7 +30,13 @@ def check_inputs(X: Any, target: Any, dtype=np.float32) -> tuple[np.ndarray, np.
     X = np.asarray(X, dtype=dtype)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
-    target = np.asarray(target).astype(np.int64).reshape(-1)
+    target = np.asarray(target).reshape(-1)
+    integral = np.issubdtype(target.dtype, np.integer) or (
+        np.issubdtype(target.dtype, np.floating) and np.array_equal(target, np.round(target)))
+    if not integral:
+        raise ValueError(f"target must be class positions (columns of the model's output), got {target[:3].tolist()}; "
+                         "for a model with labels as classes_, pass np.searchsorted(model.classes_, labels)")
+    target = target.astype(np.int64)
     if target.shape != (len(X),):
         raise ValueError(f"target must have shape ({len(X)},), got {target.shape}")
     return X, target

@@ -48,3 +48,13 @@ def test_real_surrogate_through_forward():
     tree = TreeSurrogate(max_depth=2).fit(X, (X[:, 0] > 0).astype(int))
     out = as_forward(tree)(torch.as_tensor(X))
     np.testing.assert_allclose(out.numpy(), tree.predict_proba(X), atol=1e-7)
+
+
+def test_targets_are_class_positions():
+    from interpret_distill.attribution.forward import check_inputs
+
+    X = np.zeros((2, 3))
+    assert check_inputs(X, [1.0, 0.0])[1].tolist() == [1, 0]
+    for bad in (["a", "b"], [0.5, 1.0]):
+        with pytest.raises(ValueError, match="class positions"):
+            check_inputs(X, bad)
