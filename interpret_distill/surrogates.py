@@ -512,6 +512,12 @@ class _SurrogateBase(ClassifierMixin, BaseEstimator):
         Returns:
             The fitted estimator (``self``).
 
+        Note:
+            ``GridSearchCV`` and ``cross_val_score`` pass soft ``y`` through unchanged, but
+            ``cross_val_predict(..., method="predict_proba")`` label-encodes each column of a
+            2-D ``y`` (fitting on hard labels, or failing the row-sum check); for out-of-fold
+            probabilities on soft labels, loop over ``KFold(...).split(X)`` and fit each fold.
+
         Raises:
             ValueError: If ``y`` is not valid labels or probabilities, its length
                 differs from ``X``'s, or the weights are invalid.
