@@ -44,7 +44,8 @@ def topk_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) 
 
     Only features with a non-zero attribution can be "top": a model that credits fewer than ``k`` features is not
     rewarded for the zero-valued ones an argsort would pick arbitrarily. The denominator is the number of
-    reference top features (``min(k, non-zero features)``). Ties at the k-th place are broken by column order.
+    reference top features (``min(k, non-zero features)``). Features tied at the k-th place share the remaining
+    places (:func:`_top_weights`), so the score is the expected overlap under random tie-breaking.
 
     Args:
         attributions: ``(n, d)`` attributions to compare.
@@ -59,8 +60,8 @@ def topk_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) 
         array([0.5])
     """
     a, b = _pair(reference, attributions)
-    top_a, top_b = _top_mask(a, k), _top_mask(b, k)
-    return _ratio((top_a & top_b).sum(axis=1), top_a.sum(axis=1))
+    top_a, top_b = _top_weights(a, k), _top_weights(b, k)
+    return _ratio((top_a * top_b).sum(axis=1), top_a.sum(axis=1))
 
 
 def sign_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) -> np.ndarray:
@@ -79,8 +80,8 @@ def sign_agreement(attributions: np.ndarray, reference: np.ndarray, k: int = 5) 
         array([0.5])
     """
     a, b = _pair(reference, attributions)
-    top_a = _top_mask(a, k)
-    same = (np.sign(a) == np.sign(b)) & top_a
+    top_a = _top_weights(a, k)
+    same = (np.sign(a) == np.sign(b)) * top_a
     return _ratio(same.sum(axis=1), top_a.sum(axis=1))
 
 
@@ -201,15 +202,22 @@ def _row_correlation(a: np.ndarray, b: np.ndarray, center: bool) -> np.ndarray:
     return out
 
 
-def _top_mask(a: np.ndarray, k: int) -> np.ndarray:
-    """Boolean ``(n, d)``: the (at most) ``k`` largest non-zero ``|a|`` of each row."""
+def _top_weights(a: np.ndarray, k: int) -> np.ndarray:
+    """``(n, d)`` membership of each feature in its row's top ``k`` non-zero ``|a|``: 1 inside, 0 outside.
+
+    Features tied at the k-th place share its remaining slots equally (three tied for two slots: 2/3 each), so
+    a score is the expected one under random tie-breaking, not an artefact of column order.
+    """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     mag = np.abs(a)
-    order = np.argsort(-mag, axis=1, kind="stable")[:, : min(k, a.shape[1])]
-    mask = np.zeros(a.shape, dtype=bool)
-    np.put_along_axis(mask, order, True, axis=1)
-    return mask & (mag > 0)
+    k = min(k, a.shape[1])
+    kth = -np.partition(-mag, k - 1, axis=1)[:, k - 1:k]  # 0 when a row has fewer than k non-zero features
+    above = mag > kth
+    tied = (mag == kth) & (mag > 0)
+    n_tied = tied.sum(axis=1, keepdims=True)
+    share = (k - above.sum(axis=1, keepdims=True)) / np.maximum(n_tied, 1)
+    return above + tied * share
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

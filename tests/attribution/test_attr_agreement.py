@@ -40,6 +40,20 @@ def test_topk_overlaps():
     assert topk_agreement(np.array([[1.0, 3, 0, 0]]), np.array([[2.0, 0, 0, 0]]), k=3)[0] == 1.0
 
 
+def test_ties_at_the_kth_place_share_it_whatever_the_column_order():
+    # a flat model against a teacher with one important feature: half of the flat model's top-2 can be that one
+    assert topk_agreement(np.array([[1.0, 1, 1, 1]]), np.array([[1.0, 0, 0, 0]]), k=2)[0] == pytest.approx(1 / 2)
+    assert topk_agreement(np.array([[1.0, 1, 1, 1]]), np.array([[0, 0, 0, 1.0]]), k=2)[0] == pytest.approx(1 / 2)
+    # the teacher's second place is shared by features 1 and 2 (half each); the model credits one of them
+    reference = np.array([[2.0, 1, 1, 0]])
+    for column in (1, 2):
+        model = np.zeros((1, 4))
+        model[0, column] = -3.0
+        assert topk_agreement(model, reference, k=2)[0] == pytest.approx(0.5 / 2)
+        assert sign_agreement(model, reference, k=2)[0] == 0.0
+        assert sign_agreement(-model, reference, k=2)[0] == pytest.approx(0.5 / 2)
+
+
 def test_sign_agreement_on_reference_top_features():
     other = np.array([[1.0, 4.0, 0.0, -9.0, -9.0, -9.0]])
     # REF top-3 = {0, 1, 2}: same sign on 0, opposite on 1, zero (disagreement) on 2.
