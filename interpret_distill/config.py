@@ -7,7 +7,7 @@ import difflib
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,10 +18,18 @@ from .errors import ConfigError, UserInputError
 FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
+DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
+SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
+# the data sources that read each optional data key: set for any other source it would be silently ignored
+SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision"), "target": ("csv", "parquet"),
+               "features": ("csv", "parquet"), "categorical": ("csv", "parquet"),
+               "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",)}
+MAX_SYNTHETIC = 1_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: a temperature of .inf or a learning rate of .nan passes gt=0 but makes the run meaningless
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DataConfig(_Strict):
@@ -45,6 +53,15 @@ class DataConfig(_Strict):
     def _source_fields(self) -> "DataConfig":
         if self.source in ("sklearn", "torchvision") and not self.name:
             raise ValueError(f"data.name is required when data.source is {self.source!r}")
+        if self.source == "sklearn" and self.name not in SKLEARN_DATASETS:
+            hint = _did_you_mean(self.name, SKLEARN_DATASETS)
+            raise ValueError(f"data.name: unknown built-in dataset {self.name!r}{hint}; "
+                             f"choose one of: {', '.join(SKLEARN_DATASETS)}")
+        for key, sources in SOURCE_KEYS.items():
+            given = key in self.model_fields_set and getattr(self, key) not in (None, [], "utf-8")
+            if given and self.source not in sources:
+                raise ValueError(f"data.{key} is read only for data.source {' / '.join(sources)}, not "
+                                 f"{self.source!r}; remove it or change data.source")
         if self.source in ("csv", "parquet", "npz") and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
         if self.source in ("csv", "parquet") and not self.target:
@@ -137,7 +154,7 @@ class TransferRecipe(_Strict):
     """Synthetic inputs drawn near the training rows, to be labelled by the teacher."""
 
     augmentation: str = Field(..., description="mixup / noise / neighbours / kde / local_kde")
-    n_synthetic: int = Field(..., ge=0)
+    n_synthetic: int = Field(..., ge=0, le=MAX_SYNTHETIC)
     params: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -166,7 +183,7 @@ class TransferConfig(_Strict):
         description="more temperatures for the soft regime on the training rows; each kind keeps its validation-best",
     )
     augmentation: str | None = Field(None, description="mixup / noise / neighbours / kde / local_kde, or null")
-    n_synthetic: int = Field(0, ge=0)
+    n_synthetic: int = Field(0, ge=0, le=MAX_SYNTHETIC)
     params: dict[str, float] = Field(default_factory=dict)
     candidates: list[TransferCandidate] = Field(
         default_factory=list,
@@ -323,6 +340,8 @@ class ExperimentConfig(_Strict):
         if not NAME_PATTERN.match(value):
             raise ValueError(f"name {value!r} names the run folder, so it must start with a letter or digit and "
                              "use only letters, digits, '_', '.' and '-'")
+        if value == "index.html":
+            raise ValueError("name 'index.html' is the index page beside the run folders; choose another name")
         return value
 
     @field_validator("regimes")
@@ -337,6 +356,9 @@ class ExperimentConfig(_Strict):
     @model_validator(mode="after")
     def _registered_names(self) -> "ExperimentConfig":
         """Names and hyper-parameters that only the pipeline's registries know: checked now, not mid-run."""
+        if self.surrogates and not set(self.regimes) & set(DISTILLED_REGIMES):
+            raise ValueError(f"regimes {self.regimes} has no distilled regime, so no surrogate would be distilled; "
+                             f"add {' or '.join(DISTILLED_REGIMES)}, or set surrogates: [] for a student-only run")
         _check_surrogates(self.surrogates)
         _check_attribution_methods(self.attribution.methods)
         return self
@@ -393,10 +415,15 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        annotation = model.model_fields[part].annotation
-        inner = getattr(annotation, "__args__", (annotation,))
-        model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), model)
+        model = _section_model(model.model_fields[part].annotation) or model
     return sorted(model.model_fields)
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside an annotation such as ``StudentConfig``, ``list[StudentSize] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_section_model, get_args(annotation)) if m is not None), None)
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -414,6 +441,9 @@ def _describe(error: dict) -> str:
         return f"unknown key {where!r}{hint}; allowed here: {', '.join(allowed)}"
     if error["type"] == "missing":
         return f"missing required key {where!r}"
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return (f"{where}: expected settings as key: value pairs, got {_short(error.get('input'))}; "
+                "see the README's config example")
     message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if error["type"] == "value_error":
         # our own validators name the key themselves; the input is often a whole section

@@ -105,8 +105,6 @@ def _load_sklearn(spec: DataConfig) -> _Table:
         "wine": datasets.load_wine,
         "iris": datasets.load_iris,
     }
-    if spec.name not in loaders:
-        raise DataError(f"unknown built-in dataset {spec.name!r}; choose one of: {', '.join(loaders)}")
     bunch = loaders[spec.name]()
     image_shape = (1, 8, 8) if spec.name == "digits" else None
     if spec.name == "digits":

@@ -22,7 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import artifacts
-from .config import ExperimentConfig, StudentConfig
+from .config import DISTILLED_REGIMES, ExperimentConfig, StudentConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError, UserInputError
 from .metrics import evaluate, latency_ms_per_1k
@@ -166,8 +166,6 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
                                               for fs in transfer_regime()]
     return {name: available[name]() for name in cfg.regimes if name in available}
 
-
-DISTILLED_REGIMES = ("soft", "soft+transfer")
 
 
 def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,

@@ -78,6 +78,16 @@ def _raw(**changes):
     ({"student__grid": [{"hiden": [4]}]}, "unknown key 'student.grid.0.hiden' (did you mean 'hidden'?)"),
     ({"student__grid": []}, "student.grid: List should have at least 1 item"),
     ({"student__budget": 0}, "student.budget: Input should be greater than 0"),
+    ({"student__grid": [{"hidden": [4], "foo": 1}]}, "unknown key 'student.grid.0.foo'; allowed here: channels, hidden"),
+    ({"student__grid": [4, 8]}, "student.grid.0: expected settings as key: value pairs, got 4"),
+    ({"surrogates": ["tree"]}, "surrogates.0: expected settings as key: value pairs, got 'tree'"),
+    ({"data": {"name": "irs"}}, "data.name: unknown built-in dataset 'irs' (did you mean 'iris'?)"),
+    ({"data": {"name": "iris", "features": ["a"]}}, "data.features is read only for data.source csv / parquet, not 'sklearn'"),
+    ({"data": {"source": "npz", "path": "a.npz", "target": "y"}}, "data.target is read only for data.source csv / parquet"),
+    ({"regimes": ["ground_truth", "hard"]}, "has no distilled regime"),
+    ({"transfer__temperature": float("inf")}, "transfer.temperature: Input should be a finite number"),
+    ({"transfer__n_synthetic": 10**12}, "transfer.n_synthetic: Input should be less than or equal to 1000000"),
+    ({"name": "index.html"}, "name 'index.html' is the index page"),
 ])
 def test_invalid_configs_name_the_key_and_the_fix(changes, expected):
     with pytest.raises(ConfigError) as info:
