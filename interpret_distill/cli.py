@@ -9,7 +9,9 @@ half-written folder and the previous report of the experiment intact.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -47,6 +49,11 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserInputError(f"--out {out}: cannot create the folder ({exc.strerror}); pass a folder you can "
                              "write to") from None
+    try:  # runs are written to a temporary folder inside --out first
+        tempfile.TemporaryDirectory(dir=out).cleanup()
+    except OSError as exc:
+        raise UserInputError(f"--out {out}: cannot write there ({exc.strerror}); pass a folder you can "
+                             "write to") from None
     finished = 0
     try:
         for cfg in configs:
@@ -76,7 +83,7 @@ def _report(args: argparse.Namespace) -> int:
     if not (run_dir / "run.json").is_file():
         raise UserInputError(f"{run_dir} is not a run directory (no run.json); pass a folder written by `interpret-distill run`")
     print(render_report(run_dir))
-    print(render_index(run_dir.parent))
+    print(render_index(run_dir.resolve().parent))  # resolved: the parent of "." is "." itself
     return 0
 
 
@@ -120,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``interpret-distill`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    on_sigterm = signal.signal(signal.SIGTERM, _interrupt)  # `timeout` or a CI cancel: clean up as for Ctrl-C
     try:
         with warnings.catch_warnings():  # restores the usual warning printer afterwards
             if not args.debug:
@@ -141,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(exc).__name__}: {first_line(exc)} (re-run with --debug for the traceback)",
               file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -390,6 +390,42 @@ def test_index_is_refreshed_when_a_later_config_fails(tmp_path, capsys, monkeypa
     assert (out / "index.html").is_file()
 
 
+def test_out_that_cannot_be_written_fails_before_any_training(tmp_path, capsys, monkeypatch):
+    import interpret_distill.cli as cli
+    import interpret_distill.experiment as experiment
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("ran before checking --out"))
+    monkeypatch.setattr(cli.tempfile, "TemporaryDirectory", read_only)
+    code, _ = _run_cli(tmp_path, _config(_csv(tmp_path)))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot write there (Operation not permitted)" in err
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+    import time
+
+    import interpret_distill.experiment as experiment
+
+    def terminated_mid_run(cfg, out_root, **kwargs):
+        with experiment.atomic_run_dir(Path(out_root), cfg.name) as run_dir:
+            (run_dir / "half.txt").write_text("written before the signal")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises before this ends
+        pytest.fail("the run went on after SIGTERM")
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(experiment, "run_experiment", terminated_mid_run)
+    code, out = _run_cli(tmp_path, _config(_csv(tmp_path)))
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    _assert_nothing_written(out)
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err

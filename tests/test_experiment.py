@@ -95,10 +95,14 @@ def test_second_run_reuses_cached_teacher(tmp_path, tiny_config):
     pd.testing.assert_series_equal(first.metrics.accuracy, second.metrics.accuracy)
 
 
-def test_report_command_rerenders(tiny_run, capsys):
+def test_report_command_rerenders(tiny_run, capsys, monkeypatch):
     (tiny_run / "report.html").unlink()
     assert main(["report", str(tiny_run)]) == 0
     assert (tiny_run / "report.html").is_file()
+    (tiny_run.parent / "index.html").unlink()
+    monkeypatch.chdir(tiny_run)  # `report .` from inside the run: the index goes beside the run, not into it
+    assert main(["report", "."]) == 0
+    assert (tiny_run.parent / "index.html").is_file() and not (tiny_run / "index.html").exists()
 
 
 def test_list_shows_default_presets(capsys):
