@@ -122,10 +122,14 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
             patience=cfg.patience, seed=seed, progress=progress, desc="teacher",
         )
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"state_dict": module.state_dict(), "log": json.dumps(log.as_dict())}, tmp)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            torch.save({"state_dict": module.state_dict(), "log": json.dumps(log.as_dict())}, tmp)
+            tmp.replace(path)
+        except OSError as exc:  # the cache only saves time: a run must not fail on it
+            warnings.warn(f"the trained teacher was not cached ({exc.strerror or exc}) in {path.parent}; point "
+                          "$INTERPRET_DISTILL_CACHE at a folder you can write to", stacklevel=2)
     return module, {"cached": False, "cache_key": key, "log": log.as_dict()}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from interpret_distill.config import TeacherConfig
@@ -59,3 +60,15 @@ def test_teacher_is_cached_by_data_and_settings(tmp_path, monkeypatch):
     np.testing.assert_array_equal(predict_proba(first, ds.X_test), predict_proba(second, ds.X_test))
     assert teacher_cache_key(ds, cfg, 0) != teacher_cache_key(ds, cfg, 1)
     assert teacher_cache_key(ds, cfg, 0) != teacher_cache_key(ds, TeacherConfig(hidden=[8], epochs=4), 0)
+
+
+def test_a_cache_that_cannot_be_written_warns_and_the_teacher_is_still_returned(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("INTERPRET_DISTILL_CACHE", str(blocker))  # a file where the cache folder should be
+    from interpret_distill.config import DataConfig
+
+    ds = load_dataset(DataConfig(source="sklearn", name="iris"), seed=0)
+    with pytest.warns(UserWarning, match="not cached .*INTERPRET_DISTILL_CACHE"):
+        module, info = train_teacher(ds, TeacherConfig(hidden=[8], epochs=2, batch_size=16), seed=0, progress=False)
+    assert info["cached"] is False and predict_proba(module, ds.X_test).shape == (len(ds.y_test), 3)
