@@ -201,21 +201,26 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     return models, sweep
 
 
-def check_student_budget(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
-    """Fail unless some width of ``cfg`` fits ``cfg.budget`` parameters (counted on untrained networks).
+def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
+    """Fail unless every width of ``cfg`` can be built for this data and one fits ``cfg.budget`` parameters.
+
+    Called before the teacher trains: the networks are built untrained, which takes milliseconds.
 
     Args:
         cfg: the ``student`` config section.
-        dataset: gives the input and output widths.
+        dataset: gives the input and output widths and the image shape.
         seed: the students' initialisation seed.
 
     Raises:
-        ConfigError: every width has more parameters than the budget; the message names the smallest.
+        ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
+            parameters than the budget (the message names the smallest).
     """
-    if cfg.budget is None:
-        return
-    smallest = min(count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes())
-    if smallest > cfg.budget:
+    try:
+        sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
+    except ValueError as exc:
+        raise ConfigError(f"student.arch: {exc}") from None
+    smallest = min(sizes)
+    if cfg.budget is not None and smallest > cfg.budget:
         raise ConfigError(f"no student width fits student.budget {cfg.budget:g} parameters (smallest: "
                           f"{smallest:,}); raise the budget or add a narrower width to student.grid")
 
@@ -235,7 +240,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
     """
     student_cfg = cfg.student
-    check_student_budget(student_cfg, dataset, cfg.seed)
+    check_students(student_cfg, dataset, cfg.seed)
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress)
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
     method = method_name(student_cfg)
@@ -341,7 +346,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
-        check_student_budget(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
+        check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
     stages.update()
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,

@@ -198,6 +198,10 @@ def case_factory_raises(tmp_path, monkeypatch):
     return cfg
 
 
+def case_cnn_student_on_a_table(tmp_path):
+    return _config(_csv(tmp_path), student={"arch": "cnn", "epochs": 1})
+
+
 CASES = {
     # case: (builder, problem named in the message, fix named in the message)
     "missing file": (case_missing_file, "data file not found", "data.path"),
@@ -225,6 +229,8 @@ CASES = {
     "npz with pickled objects": (case_npz_with_pickled_objects, "pickled objects", "plain numeric arrays"),
     "missing target column": (case_missing_target_column, "target column 'species' not in", "columns are"),
     "factory raises": (case_factory_raises, "raised RuntimeError: weights server down", "teacher.factory"),
+    "cnn student on a table": (case_cnn_student_on_a_table, "student.arch: arch 'cnn' needs image data",
+                               "use arch 'mlp'"),
 }
 
 
