@@ -22,6 +22,21 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    # an empty table is written as one newline, which read_csv refuses ("no columns to parse")
+    return pd.read_csv(path) if path.stat().st_size > 1 else pd.DataFrame()
+
+
+# the columns every reader of a run's tables relies on (an attribution table may be written empty)
+REQUIRED_COLUMNS = {
+    "metrics": {"model", "family", "kind", "regime", "role", "accuracy", "fidelity", "complexity_score"},
+    "sweep": {"kind", "regime", "transfer", "params", "complexity_score", "val_fidelity", "test_fidelity"},
+    "agreement": {"model", "method", "reference_method"},
+    "faithfulness": {"model", "method"},
+    "faithfulness_curves": {"model", "method"},
+}
+
+
 def _unreadable(path: Path, detail: str) -> RunFileError:
     return RunFileError(f"{path} cannot be read ({detail}); re-run the experiment with `interpret-distill run` "
                         "to write it again")
@@ -85,16 +100,32 @@ class Run:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """One row per model; metric columns are on the held-out test split unless prefixed ``val_``."""
-        return self._read("metrics.csv", pd.read_csv)
+        table = self._csv("metrics")
+        if not {"teacher", "student"} <= set(table.model):
+            raise _unreadable(self.path / "metrics.csv", "it lacks the teacher's or the student's row")
+        return table
 
     @cached_property
     def sweep(self) -> pd.DataFrame:
         """Every surrogate grid point and student width of the complexity sweeps, with validation and test fidelity."""
-        return self._read("sweep.csv", pd.read_csv)
+        return self._csv("sweep")
+
+    @property
+    def _has_attributions(self) -> bool:
+        """Whether the run computed attributions (its config lists methods), so their files must be there."""
+        return bool(self.config.get("attribution", {}).get("methods"))
+
+    def _csv(self, name: str, may_be_empty: bool = False) -> pd.DataFrame:
+        table = self._read(f"{name}.csv", _read_table)
+        missing = REQUIRED_COLUMNS[name] - set(table.columns)
+        if missing and not (may_be_empty and table.columns.empty):
+            raise _unreadable(self.path / f"{name}.csv", f"it lacks the column(s) {', '.join(sorted(missing))}")
+        return table
 
     def _table(self, name: str) -> pd.DataFrame:
-        optional = self.path / f"{name}.csv"  # absent when the run computed no attributions
-        return self._read(optional.name, pd.read_csv) if optional.is_file() else pd.DataFrame()
+        # absent when the run computed no attributions; missing otherwise means the run folder was damaged
+        present = (self.path / f"{name}.csv").is_file()
+        return self._csv(name, may_be_empty=True) if present or self._has_attributions else pd.DataFrame()
 
     @cached_property
     def agreement(self) -> pd.DataFrame:
@@ -146,8 +177,8 @@ class Run:
 
     @cached_property
     def _attribution_arrays(self) -> dict[str, np.ndarray]:
-        optional = self.path / "attributions.npz"
-        return self._read(optional.name, artifacts.load_npz) if optional.is_file() else {}
+        present = (self.path / "attributions.npz").is_file()
+        return self._read("attributions.npz", artifacts.load_npz) if present or self._has_attributions else {}
 
     @cached_property
     def attributions(self) -> dict[tuple[str, str], np.ndarray]:

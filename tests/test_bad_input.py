@@ -198,6 +198,25 @@ def case_factory_raises(tmp_path, monkeypatch):
     return cfg
 
 
+def case_npz_that_is_a_csv(tmp_path):
+    _csv(tmp_path, name="data.npz")
+    return _config({"source": "npz", "path": str(tmp_path / "data.npz")})
+
+
+def _npz(tmp_path, **arrays) -> dict:
+    path = tmp_path / "data.npz"
+    np.savez(path, **{"X": np.arange(60.0).reshape(30, 2), "y": np.repeat([0, 1, 2], 10), **arrays})
+    return _config({"source": "npz", "path": str(path)})
+
+
+def case_npz_class_names_too_few(tmp_path):
+    return _npz(tmp_path, class_names=np.array(["a", "b"]))
+
+
+def case_npz_five_dimensional(tmp_path):
+    return _npz(tmp_path, X=np.zeros((30, 2, 2, 2, 2)))
+
+
 def case_cnn_student_on_a_table(tmp_path):
     return _config(_csv(tmp_path), student={"arch": "cnn", "epochs": 1})
 
@@ -229,6 +248,10 @@ CASES = {
     "npz with pickled objects": (case_npz_with_pickled_objects, "pickled objects", "plain numeric arrays"),
     "missing target column": (case_missing_target_column, "target column 'species' not in", "columns are"),
     "factory raises": (case_factory_raises, "raised RuntimeError: weights server down", "teacher.factory"),
+    "npz that is a CSV": (case_npz_that_is_a_csv, "is not an .npz archive", "numpy.savez"),
+    "npz class_names too few": (case_npz_class_names_too_few, "class_names has 2 entries but y has 3 classes",
+                                "one name per class"),
+    "npz 5-D X": (case_npz_five_dimensional, "(rows, channels, height, width)", "got float64 with shape (30, 2, 2, 2, 2)"),
     "cnn student on a table": (case_cnn_student_on_a_table, "student.arch: arch 'cnn' needs image data",
                                "use arch 'mlp'"),
 }
@@ -475,26 +498,38 @@ def _write(text: str):
     return lambda path: path.write_text(text)
 
 
-# file of a saved run -> how it is damaged
-DAMAGE = {
-    "run.json": _write("{not json"),
-    "metrics.csv": lambda path: path.unlink(),
-    "sweep.csv": _write("a,b\n1\n2,3,4,5\n"),
-    "predictions.npz": _write("garbage"),
-    "models/manifest.json": _write("{}"),
-}
+def _delete(path):
+    path.unlink()
 
 
-@pytest.mark.parametrize("damaged", list(DAMAGE))
-def test_a_damaged_run_is_named_in_one_line(damaged, tiny_run, tmp_path, capsys):
+# (file of a saved run, how it is damaged)
+DAMAGE = [
+    ("run.json", _write("{not json")),
+    ("metrics.csv", _delete),
+    ("metrics.csv", _write("x,y\n1,2\n")),
+    ("metrics.csv", _write("model,family,kind,regime,role,accuracy,fidelity,complexity_score\n")),  # no rows
+    ("sweep.csv", _write("a,b\n1\n2,3,4,5\n")),
+    ("predictions.npz", _write("garbage")),
+    ("models/manifest.json", _write("{}")),
+    # the run computed attributions (its config lists methods), so their files are not optional
+    ("attributions.npz", _delete),
+    ("agreement.csv", _delete),
+    ("faithfulness_curves.csv", _write("a,b\n")),
+]
+
+
+@pytest.mark.parametrize("damaged, damage", DAMAGE, ids=[f"{name}-{i}" for i, (name, _) in enumerate(DAMAGE)])
+def test_a_damaged_run_is_named_in_one_line(damaged, damage, tiny_run, tmp_path, capsys):
     run_dir = tmp_path / "tiny"
     shutil.copytree(tiny_run, run_dir)
-    DAMAGE[damaged](run_dir / damaged)
+    report = (run_dir / "report.html").read_bytes()
+    damage(run_dir / damaged)
     assert main(["report", str(run_dir)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{run_dir / damaged} cannot be read" in err and "re-run the experiment" in err
     assert "allow_pickle" not in err  # numpy's advice to unpickle the file must not reach the user
+    assert (run_dir / "report.html").read_bytes() == report, "the good report must not be replaced"
 
 
 def test_one_damaged_run_does_not_break_the_index(tiny_run, tmp_path, capsys):
