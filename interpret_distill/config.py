@@ -509,9 +509,11 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; check the indentation and colons") from None
+        what = f" ({problem})" if problem else ""
+        raise ConfigError(f"{path}: not valid YAML{where}{what}; check the indentation and colons, and that the "
+                          "file holds one document (no second ---)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
     if raw is None:

@@ -228,6 +228,11 @@ def _load_frame(spec: DataConfig) -> _Table:
 
 def _load_npz(spec: DataConfig) -> _Table:
     path = _existing_file(spec)
+    with open(path, "rb") as head:
+        magic = head.read(4)
+    if magic != b"PK\x03\x04" and not magic.startswith(b"\x93NUM"):  # neither a zip archive nor a .npy array
+        raise DataError(f"{path} is not an .npz archive (numpy.savez writes a zip file); save the arrays with "
+                        "numpy.savez(path, X=features, y=labels)")
     try:
         # allow_pickle=False: an .npz must never run code when loaded
         with np.load(path, allow_pickle=False) as archive:
@@ -249,9 +254,9 @@ def _load_npz(spec: DataConfig) -> _Table:
     if "X" not in arrays or "y" not in arrays:
         raise DataError(f"{path} must contain arrays named 'X' and 'y'; found: {', '.join(arrays) or 'none'}")
     X, y = arrays["X"], arrays["y"]
-    if X.ndim < 2 or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise DataError(f"{path}: X must be a numeric array of shape (rows, features) or (rows, *image_shape), "
-                        f"got {X.dtype} with shape {X.shape}")
+    if not 2 <= X.ndim <= 4 or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{path}: X must be a numeric array of shape (rows, features), (rows, height, width) or "
+                        f"(rows, channels, height, width), got {X.dtype} with shape {X.shape}")
     if y.ndim != 1 or len(y) != len(X):
         raise DataError(f"{path}: y must be one label per row of X ({len(X)} rows), got shape {y.shape}")
     if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
@@ -273,6 +278,10 @@ def _load_npz(spec: DataConfig) -> _Table:
     if len(names) != X.shape[1]:
         raise DataError(f"{path}: feature_names has {len(names)} entries but X has {X.shape[1]} features")
     classes = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else None
+    n_labels = len(np.unique(y))
+    if classes is not None and len(classes) != n_labels:
+        raise DataError(f"{path}: class_names has {len(classes)} entries but y has {n_labels} classes; give one "
+                        "name per class, in the sorted order of the labels")
     return _Table(X, y, names, shape, classes)
 
 
