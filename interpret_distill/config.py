@@ -228,7 +228,9 @@ class StudentConfig(_Strict):
         True, description="mlp: subtract the training mean first (keeps narrow ReLU layers alive on [0, 1] pixels)"
     )
     loss: str = "kd"
-    loss_params: dict[str, float] = Field(default_factory=lambda: {"temperature": 4.0, "alpha": 0.7})
+    loss_params: dict[str, float] = Field(
+        default_factory=dict, description="the loss's hyper-parameters; left out: kd gets temperature 4, alpha 0.7, "
+                                          "other losses their own defaults")
     function_matching: bool = Field(False, description="mixup inputs, teacher queried every step")
     transfer_set: TransferRecipe | None = Field(
         None, description="train on the training rows plus these synthetic rows, all labelled once by the teacher"
@@ -248,6 +250,14 @@ class StudentConfig(_Strict):
                     "distilled and trained from scratch; the distilled student is chosen on validation fidelity",
     )
     budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_loss_params(cls, data: Any) -> Any:
+        # Hinton's KD defaults belong to kd only: `loss: mse` alone must not inherit a temperature
+        if isinstance(data, dict) and "loss_params" not in data and data.get("loss", "kd") == "kd":
+            data = {**data, "loss_params": {"temperature": 4.0, "alpha": 0.7}}
+        return data
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
@@ -353,10 +363,20 @@ class ExperimentConfig(_Strict):
                              f"allowed: {', '.join(REGIMES)}")
         return value
 
+    def fitted_regimes(self) -> list[str]:
+        """The regimes the surrogates are fitted in: ``regimes`` less the transfer ones when there is no transfer set.
+
+        Example:
+            >>> ExperimentConfig(name="x", data={"name": "iris"}).fitted_regimes()
+            ['ground_truth', 'hard', 'soft']
+        """
+        has_transfer = bool(self.transfer.recipes())
+        return [r for r in self.regimes if has_transfer or not r.endswith("+transfer")]
+
     @model_validator(mode="after")
     def _registered_names(self) -> "ExperimentConfig":
         """Names and hyper-parameters that only the pipeline's registries know: checked now, not mid-run."""
-        if self.surrogates and not set(self.regimes) & set(DISTILLED_REGIMES):
+        if self.surrogates and not set(self.fitted_regimes()) & set(DISTILLED_REGIMES):
             raise ValueError(f"regimes {self.regimes} has no distilled regime, so no surrogate would be distilled; "
                              f"add {' or '.join(DISTILLED_REGIMES)}, or set surrogates: [] for a student-only run")
         _check_surrogates(self.surrogates)
@@ -489,7 +509,8 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
         name_or_path: a preset name from ``interpret-distill list`` or a path to a YAML file.
         overrides: settings to change after reading, merged into the file's: nested mappings key by key
             (``{"teacher": {"epochs": 5}}`` keeps the preset's other teacher settings), anything else (values, lists
-            such as a ``grid``) replaced whole.
+            such as a ``grid``) replaced whole; a new width drops the file's ``grid``, a new ``augmentation`` its
+            ``params`` and ``n_synthetic``, a new ``loss`` its ``loss_params`` (:data:`RESET_BY`).
 
     Returns:
         The validated config.
@@ -512,20 +533,33 @@ def load_config(name_or_path: str | Path, overrides: dict | None = None) -> Expe
         mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
         where = f" at line {mark.line + 1}" if mark else ""
         what = f" ({problem})" if problem else ""
-        raise ConfigError(f"{path}: not valid YAML{where}{what}; check the indentation and colons, and that the "
-                          "file holds one document (no second ---)") from None
+        fix = ("keep one document (no second ---)" if "document" in str(problem)
+               else "check the indentation and colons")
+        raise ConfigError(f"{path}: not valid YAML{where}{what}; {fix}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
     if raw is None:
         raise ConfigError(f"{path}: the file is empty; see the README for a config example")
     if overrides and isinstance(raw, dict):  # anything else is refused, with its type named, by parse_config
         raw = _merged(raw, overrides)
-    return parse_config(raw, origin=str(path))
+    return parse_config(raw, origin=f"{path} with overrides {_short(overrides)}" if overrides else str(path))
+
+
+# Setting one of these keys in an override also drops, from the file's section, the keys that only make sense
+# with the old value: a new width replaces the file's width grid, a new augmentation its parameters.
+RESET_BY = {"hidden": ("grid",), "channels": ("grid",), "augmentation": ("params", "n_synthetic"),
+            "loss": ("loss_params",)}
 
 
 def _merged(base: dict, overrides: dict) -> dict:
-    """``base`` with ``overrides`` applied: mappings merged recursively, every other value replaced."""
-    out = dict(base)
+    """``base`` with ``overrides`` applied: mappings merged recursively, every other value replaced.
+
+    Example:
+        >>> _merged({"student": {"grid": [{"hidden": [4]}], "epochs": 9}}, {"student": {"hidden": [8]}})
+        {'student': {'epochs': 9, 'hidden': [8]}}
+    """
+    reset = {dependent for key in overrides for dependent in RESET_BY.get(key, ())}  # replaced, never merged
+    out = {key: value for key, value in base.items() if key not in reset}
     for key, value in overrides.items():
         both_mappings = isinstance(value, dict) and isinstance(out.get(key), dict)
         out[key] = _merged(out[key], value) if both_mappings else value

@@ -164,7 +164,7 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
         # same label as the soft candidate: it names the rows (the argmax is the same at every temperature)
         available["hard+transfer"] = lambda: [FitSet(fs.X, one_hot[fs.y.argmax(1)], fs.label, fs.kinds)
                                               for fs in transfer_regime()]
-    return {name: available[name]() for name in cfg.regimes if name in available}
+    return {name: available[name]() for name in cfg.fitted_regimes()}
 
 
 

@@ -85,6 +85,7 @@ def _raw(**changes):
     ({"data": {"name": "iris", "features": ["a"]}}, "data.features is read only for data.source csv / parquet, not 'sklearn'"),
     ({"data": {"source": "npz", "path": "a.npz", "target": "y"}}, "data.target is read only for data.source csv / parquet"),
     ({"regimes": ["ground_truth", "hard"]}, "has no distilled regime"),
+    ({"regimes": ["hard", "soft+transfer"], "transfer": {}}, "has no distilled regime"),  # no transfer set to fit on
     ({"transfer__temperature": float("inf")}, "transfer.temperature: Input should be a finite number"),
     ({"transfer__n_synthetic": 10**12}, "transfer.n_synthetic: Input should be less than or equal to 1000000"),
     ({"name": "index.html"}, "name 'index.html' is the index page"),
@@ -121,7 +122,10 @@ def test_a_resolved_config_as_saved_in_run_json_loads_back(name, tmp_path):
     assert name in shipped_configs()
     cfg = load_config(name)
     cnn = cfg.model_copy(update={"student": StudentConfig(arch="cnn", grid=[{"channels": [2]}, {"channels": [4]}])})
-    for original in (cfg, cnn):
+    no_transfer = load_config(name, {"transfer": {"augmentation": None, "candidates": []},
+                                     "student": {"loss": "mse"}})
+    assert no_transfer.fitted_regimes() == ["ground_truth", "hard", "soft"] and no_transfer.student.loss_params == {}
+    for original in (cfg, cnn, no_transfer):
         path = tmp_path / "resolved.yaml"
         path.write_text(yaml.safe_dump(original.model_dump(mode="json")))
         assert load_config(path) == original
@@ -150,6 +154,17 @@ def test_yaml_tags_that_would_run_code_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(evil)
     assert not marker.exists()
+
+
+def test_an_override_of_a_selector_drops_the_settings_of_the_old_choice():
+    # a new width replaces the preset's width grid; a new augmentation its parameters; a new loss its parameters
+    cfg = load_config("iris", {"student": {"hidden": [4], "loss": "mse"}})
+    assert [size.hidden for size in cfg.student.sizes()] == [[4]] and cfg.student.loss_params == {}
+    cfg = load_config("digits", {"transfer": {"augmentation": "kde", "params": {"bandwidth": 0.5}}})
+    assert (cfg.transfer.params, cfg.transfer.n_synthetic) == ({"bandwidth": 0.5}, 0)
+    assert load_config("digits", {"transfer": {"augmentation": None}}).transfer.augmentation is None
+    with pytest.raises(ConfigError, match=r"digits.yaml with overrides .*bogus"):  # the message names the override
+        load_config("digits", {"transfer": {"params": {"bogus": 1.0}}})
 
 
 def test_overrides_merge_into_nested_sections_and_replace_lists():
