@@ -156,7 +156,8 @@ def save_models(run_dir: Path, models: list["FittedModel"], example: np.ndarray)
     folder.mkdir()
     manifest = {}
     for m in models:
-        meta = {"family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role, "params": m.params}
+        meta = {"family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role, "params": m.params,
+                "transfer": m.transfer}
         if m.is_torch:
             meta.update(save_network(m.model, folder, m.name, example))
         else:

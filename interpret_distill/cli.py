@@ -12,6 +12,7 @@ import argparse
 import signal
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -62,8 +63,15 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{cfg.name}: {run_dir / 'report.html'}")
     finally:  # a later config failing must not leave the index describing the earlier ones' previous runs
         if finished:
-            print(f"index: {render_index(args.out)}")
+            _refresh_index(render_index, args.out)
     return 0
+
+
+def _refresh_index(render_index, out: str) -> None:
+    try:
+        print(f"index: {render_index(out)}")
+    except Exception as exc:  # never hides the run's own outcome (or the failure that brought us here)
+        warnings.warn(f"the index was not refreshed: {type(exc).__name__}: {first_line(exc)}", stacklevel=2)
 
 
 def check_files(cfg: ExperimentConfig) -> None:
@@ -127,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``interpret-distill`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    on_sigterm = signal.signal(signal.SIGTERM, _interrupt)  # `timeout` or a CI cancel: clean up as for Ctrl-C
+    # `timeout` or a CI cancel: clean up as for Ctrl-C (only the main thread may set a signal handler)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    on_sigterm = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         with warnings.catch_warnings():  # restores the usual warning printer afterwards
             if not args.debug:
@@ -150,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGTERM, on_sigterm)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _interrupt(signum, frame) -> None:

@@ -230,18 +230,16 @@ def _load_npz(spec: DataConfig) -> _Table:
     path = _existing_file(spec)
     with open(path, "rb") as head:
         magic = head.read(4)
-    if magic != b"PK\x03\x04" and not magic.startswith(b"\x93NUM"):  # neither a zip archive nor a .npy array
+    if magic.startswith(b"\x93NUM"):
+        raise DataError(f"{path} holds a single array (numpy.save), not an .npz archive; save the arrays with "
+                        "numpy.savez(path, X=features, y=labels)")
+    if magic != b"PK\x03\x04":
         raise DataError(f"{path} is not an .npz archive (numpy.savez writes a zip file); save the arrays with "
                         "numpy.savez(path, X=features, y=labels)")
     try:
         # allow_pickle=False: an .npz must never run code when loaded
         with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise DataError(f"{path} holds a single array, not an .npz archive; save it with "
-                                "numpy.savez(path, X=features, y=labels)")
             arrays = {k: archive[k] for k in archive.files}
-    except DataError:
-        raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise DataError(f"{path} holds pickled objects, which are refused because loading them can run code; "

@@ -203,6 +203,13 @@ def case_npz_that_is_a_csv(tmp_path):
     return _config({"source": "npz", "path": str(tmp_path / "data.npz")})
 
 
+def case_npy_single_array(tmp_path):
+    path = tmp_path / "data.npz"
+    with open(path, "wb") as file:  # numpy.save appends .npy to a bare path: write through a file object
+        np.save(file, np.zeros((30, 2)))
+    return _config({"source": "npz", "path": str(path)})
+
+
 def _npz(tmp_path, **arrays) -> dict:
     path = tmp_path / "data.npz"
     np.savez(path, **{"X": np.arange(60.0).reshape(30, 2), "y": np.repeat([0, 1, 2], 10), **arrays})
@@ -249,6 +256,7 @@ CASES = {
     "missing target column": (case_missing_target_column, "target column 'species' not in", "columns are"),
     "factory raises": (case_factory_raises, "raised RuntimeError: weights server down", "teacher.factory"),
     "npz that is a CSV": (case_npz_that_is_a_csv, "is not an .npz archive", "numpy.savez"),
+    "npy single array": (case_npy_single_array, "holds a single array (numpy.save)", "numpy.savez(path, X="),
     "npz class_names too few": (case_npz_class_names_too_few, "class_names has 2 entries but y has 3 classes",
                                 "one name per class"),
     "npz 5-D X": (case_npz_five_dimensional, "(rows, channels, height, width)", "got float64 with shape (30, 2, 2, 2, 2)"),
@@ -542,3 +550,14 @@ def test_one_damaged_run_does_not_break_the_index(tiny_run, tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith("warning: the index leaves out") and "broken" in err
     index = (tmp_path / "index.html").read_text()
     assert "good/report.html" in index and "broken/report.html" not in index
+
+
+def test_the_cli_runs_off_the_main_thread_too(capsys):
+    """A notebook or a worker thread may call main(): only the main thread may set the SIGTERM handler."""
+    import threading
+
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(main(["list"])))
+    worker.start()
+    worker.join()
+    assert codes == [0] and "digits" in capsys.readouterr().out

@@ -129,7 +129,7 @@ def tiny_parts(tiny_raw):
 
 
 def _choices(models) -> dict:
-    return {m.name: (m.role, json.dumps(m.params, sort_keys=True)) for m in models}
+    return {m.name: (m.role, json.dumps(m.params, sort_keys=True), m.transfer) for m in models}
 
 
 def test_surrogate_choices_do_not_depend_on_the_test_split(tiny_parts):

@@ -41,7 +41,7 @@ def test_summary_names_the_surrogate_chosen_on_validation_not_test(run_copy):
     sentence = render._summary(load_run(run_copy))["surrogate"]
     assert "most faithful on validation is linear:soft+transfer" in sentence
     assert "0.900 of test rows" in sentence
-    assert ("0.810 when fitted on the teacher's hard labels, on 0.860 when fitted on its hard labels of the same "
+    assert ("0.810 when fitted on the teacher's hard labels, on 0.860 when fitted on its hard labels of the "
             "transfer rows and on 0.790 when fitted on the ground truth.") in sentence
 
 

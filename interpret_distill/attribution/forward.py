@@ -16,6 +16,9 @@ from ..models import eval_mode
 OUTPUTS = ("proba", "logit")
 
 
+_POSITIONS_HINT = "for a model with labels as classes_, pass np.searchsorted(model.classes_, labels)"
+
+
 def check_inputs(X: Any, target: Any, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Validate the ``(X, target)`` pair every attribution function takes.
 
@@ -35,11 +38,25 @@ def check_inputs(X: Any, target: Any, dtype=np.float32) -> tuple[np.ndarray, np.
         np.issubdtype(target.dtype, np.floating) and np.array_equal(target, np.round(target)))
     if not integral:
         raise ValueError(f"target must be class positions (columns of the model's output), got {target[:3].tolist()}; "
-                         "for a model with labels as classes_, pass np.searchsorted(model.classes_, labels)")
+                         f"{_POSITIONS_HINT}")
     target = target.astype(np.int64)
     if target.shape != (len(X),):
         raise ValueError(f"target must have shape ({len(X)},), got {target.shape}")
     return X, target
+
+
+def check_targets(target: np.ndarray, k: int) -> None:
+    """Fail unless every target is a column of a ``k``-class output.
+
+    Example:
+        >>> check_targets(np.array([1, 3]), 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: target classes must lie in [0, 3) (columns of the model's output), got range [1, 3]; for a model with labels as classes_, pass np.searchsorted(model.classes_, labels)
+    """
+    if target.size and (target.min() < 0 or target.max() >= k):
+        raise ValueError(f"target classes must lie in [0, {k}) (columns of the model's output), got range "
+                         f"[{target.min()}, {target.max()}]; {_POSITIONS_HINT}")
 
 
 def is_differentiable(model: Any) -> bool:

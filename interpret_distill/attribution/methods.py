@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from ..models import eval_mode
 from . import sampling
-from .forward import as_forward, check_inputs, is_differentiable
+from .forward import as_forward, check_inputs, check_targets, is_differentiable
 from .native import native_attribution, native_kind
 
 
@@ -167,6 +167,8 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
     spec = _check_method(model, method)
     X, target = check_inputs(X, target)
     n, d = X.shape
+    if n:
+        check_targets(target, _output_width(model, X[:1]))
     base = resolve_baseline(baseline, X, train_mean)
     groups = _check_feature_mask(feature_mask, d)
     n_samples = spec.default_n_samples if n_samples is None else int(n_samples)
@@ -187,6 +189,14 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
     if groups is not None and spec.family != "perturbation":
         out = _pool_groups(out, groups)
     return out
+
+
+def _output_width(model: Any, row: np.ndarray) -> int:
+    """Classes of the model's output: from ``classes_`` when it has them, else from one forward pass."""
+    if hasattr(model, "classes_"):
+        return len(model.classes_)
+    with torch.no_grad():
+        return int(as_forward(model)(torch.as_tensor(row)).shape[1])
 
 
 def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray, methods: Sequence[str],

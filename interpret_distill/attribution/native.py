@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .forward import check_inputs
+from .forward import check_inputs, check_targets
 
 
 def native_kind(model: Any) -> str | None:
@@ -99,14 +99,14 @@ def _linear(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None)
     coef = np.asarray(model.coef_, dtype=np.float64)
     if coef.ndim != 2 or coef.shape[1] != X.shape[1]:
         raise ValueError(f"coef_ must have shape (k, {X.shape[1]}), got {coef.shape}")
-    _check_targets(target, coef.shape[0])
+    check_targets(target, coef.shape[0])
     w = coef[target]  # (n, d)
     return w * (X if b is None else X - b)
 
 
 def _tree(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     contrib = np.asarray(model.decision_path_contributions(X), dtype=np.float64)  # (n, d, k)
-    _check_targets(target, contrib.shape[2])
+    check_targets(target, contrib.shape[2])
     phi = contrib[np.arange(len(X)), :, target]
     if b is not None:
         # Subtracting the baseline's path turns "vs root mean" into "vs the baseline's prediction".
@@ -120,7 +120,7 @@ def _naive_bayes(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | 
     theta = np.asarray(model.theta_, dtype=np.float64)  # (k, d)
     var = np.asarray(model.var_, dtype=np.float64)
     prior = np.asarray(model.class_prior_, dtype=np.float64)  # (k,)
-    _check_targets(target, theta.shape[0])
+    check_targets(target, theta.shape[0])
     # Classes without training mass (prior 0, NaN parameters in NaiveBayesSurrogate) get a constant floor
     # probability: they carry no feature evidence, so they are left out (their weight is 0 anyway).
     present = (prior > 0) & np.isfinite(theta).all(axis=1) & np.isfinite(var).all(axis=1)
@@ -144,7 +144,3 @@ def _gaussian_loglik(X: np.ndarray, theta: np.ndarray, var: np.ndarray) -> np.nd
     diff = X[:, None, :] - theta[None, :, :]
     return -0.5 * (np.log(2.0 * np.pi * var)[None] + diff**2 / var[None])
 
-
-def _check_targets(target: np.ndarray, k: int) -> None:
-    if target.size and (target.min() < 0 or target.max() >= k):
-        raise ValueError(f"target classes must lie in [0, {k}), got range [{target.min()}, {target.max()}]")

@@ -22,6 +22,7 @@ METRIC_COLUMNS = [
     ("model", "model", None),
     ("role", "role", None),
     ("regime", "fitted on", None),
+    ("transfer", "rows", None),
     ("accuracy", "accuracy", "{:.3f}"),
     ("fidelity", "fidelity", "{:.3f}"),
     ("kl", "KL (teacher ‖ model)", "{:.3f}"),
@@ -145,7 +146,7 @@ def _summary(run: Run) -> dict:
 
 # the baseline regimes of a distilled surrogate, in the order the summary and the index name them
 SURROGATE_BASELINES = {"hard": "the teacher's hard labels",
-                       "hard+transfer": "its hard labels of the same transfer rows",
+                       "hard+transfer": "its hard labels of the transfer rows",
                        "ground_truth": "the ground truth"}
 
 

@@ -58,3 +58,13 @@ def test_targets_are_class_positions():
     for bad in (["a", "b"], [0.5, 1.0]):
         with pytest.raises(ValueError, match="class positions"):
             check_inputs(X, bad)
+
+
+def test_attribute_refuses_targets_outside_the_output_columns():
+    from interpret_distill.attribution import attribute
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    tree = TreeSurrogate(max_depth=1, random_state=0).fit(X, np.array([1, 2, 3, 1, 2, 3]))  # classes_ 1..3
+    with pytest.raises(ValueError, match=r"must lie in \[0, 3\).*searchsorted"):
+        attribute(tree, X, np.array([1, 2, 3, 1, 2, 3]), "feature_ablation")
+    assert attribute(tree, X, np.searchsorted(tree.classes_, [1, 2, 3, 1, 2, 3]), "feature_ablation").shape == (6, 2)

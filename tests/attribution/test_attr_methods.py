@@ -37,6 +37,7 @@ class CountingModel:
 
     def __init__(self, model):
         self.model, self.calls, self.rows = model, 0, 0
+        self.classes_ = model.classes_  # as a fitted estimator has: the output width without a call
 
     def predict_proba(self, X):
         self.calls += 1
