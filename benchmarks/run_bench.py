@@ -19,6 +19,8 @@ measured numbers). Per-seed rows go to ``benchmarks/.work/raw.csv`` (git-ignored
 Usage::
 
     make bench                                   # or: .venv/bin/python benchmarks/run_bench.py
+    make bench-heldout                           # the same settings on seeds 3-5 (benchmarks/heldout/)
+    make bench-ablation                          # digits with every regime, hard+transfer included
     .venv/bin/python benchmarks/run_bench.py --seeds 0 1 --datasets wine --out /tmp/bench   # a quick look
 
 Settings live in ``benchmarks/configs/<dataset>.yaml`` (ordinary experiment configs, bigger than the
@@ -204,8 +206,12 @@ def _verdict(ok: bool) -> str:
     return "**PASS**" if ok else "**MISS**"
 
 
-def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: float) -> list[dict]:
-    """Each target of the issue with the measured number and PASS/MISS (means over seeds, test split)."""
+def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: float | None) -> list[dict]:
+    """Each target of the issue with the measured number and PASS/MISS (means over seeds, test split).
+
+    ``wall_seconds`` is None for a run that is not the whole bench protocol (a subset of datasets, other
+    regimes): the time target is about `make bench` and is then left out.
+    """
     rows = []
     sur = metrics[metrics.family == "surrogate"]
 
@@ -263,8 +269,9 @@ def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: floa
                                  f"{rec['scratch']:.3f}, teacher {rec['teacher']:.3f})",
                      "ok": bool(rec["share"] <= STUDENT_MAX_SHARE and rec["recovery"] >= STUDENT_MIN_RECOVERY)})
 
-    rows.append({"target": f"whole `make bench` under {BENCH_MAX_SECONDS // 60} minutes",
-                 "measured": f"{wall_seconds:.0f} s", "ok": wall_seconds < BENCH_MAX_SECONDS})
+    if wall_seconds is not None:
+        rows.append({"target": f"whole `make bench` under {BENCH_MAX_SECONDS // 60} minutes",
+                     "measured": f"{wall_seconds:.0f} s", "ok": wall_seconds < BENCH_MAX_SECONDS})
     return rows
 
 
@@ -377,7 +384,8 @@ def write_markdown(path: Path, results: pd.DataFrame, metrics: pd.DataFrame, swe
 
     lines += ["## Surrogates", "",
               "Per dataset and kind: the validation-selected model of each fitting regime (ground truth, teacher hard "
-              "labels, teacher soft labels on the training rows, soft labels on a teacher-labelled transfer set), then "
+              "labels, teacher hard labels on a teacher-labelled transfer set where the config runs `hard+transfer`, "
+              "teacher soft labels on the training rows, soft labels on a transfer set), then "
               "**selected**: the kind's validation-best soft-label model, the one the pipeline ships as `distilled` "
               "(the transfer set is chosen on validation like any hyper-parameter). Complexity: leaves (tree), "
               "non-zero coefficients (linear), parameters (naive Bayes), mean over seeds.", "",
@@ -448,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="surrogate fitting regimes instead of each config's (`make bench-ablation` runs all "
                              "five on digits, whose config leaves out hard+transfer to stay under 10 minutes)")
     args = parser.parse_args(argv)
+    if args.regimes and "hard" not in args.regimes:
+        parser.error("--regimes must include hard: the targets compare every surrogate with the hard-label fit")
 
     # Everything here is small: one torch thread is fastest, and on a shared machine much faster than two.
     torch.set_num_threads(1)
@@ -470,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.to_csv(work / "raw_sweep.csv", index=False)
     results.round(6).to_csv(out / "results.csv", index=False)
     wall = time.perf_counter() - start
-    targets = check_targets(metrics, sweep, wall)
+    whole_protocol = list(args.datasets) == list(DATASETS) and not args.regimes
+    targets = check_targets(metrics, sweep, wall if whole_protocol else None)
     write_markdown(out / "results.md", results, metrics, sweep, timings, targets, info, args, wall)
     for t in targets:
         print(f"{'PASS' if t['ok'] else 'MISS'}  {t['target']}: {t['measured']}")

@@ -66,3 +66,15 @@ def test_hard_label_comparison_reports_test_rows_per_seed(bench, correct_rows, m
     linear = next(t for t in targets if t["target"] == "wine: linear (validation-selected) ≥ hard-label fit")
     assert linear["measured"] == measured
     assert linear["ok"] is ok
+
+
+def test_regimes_without_the_hard_label_fit_are_refused(bench):
+    with pytest.raises(SystemExit):
+        bench.main(["--regimes", "soft", "soft+transfer", "--datasets", "wine", "--out", "/tmp/never"])
+
+
+def test_the_time_target_is_only_judged_for_the_whole_bench(bench):
+    metrics = _wine_linear([(44, 44)] * 3)
+    judged = [t["target"] for t in bench.check_targets(metrics, pd.DataFrame(), wall_seconds=1.0)]
+    partial = [t["target"] for t in bench.check_targets(metrics, pd.DataFrame(), wall_seconds=None)]
+    assert any("minutes" in t for t in judged) and not any("minutes" in t for t in partial)
