@@ -48,7 +48,9 @@ class FittedModel:
     model: Any
     params: dict = field(default_factory=dict)  # constructor arguments only: build_surrogate(kind, **params)
     fit_seconds: float = float("nan")
-    transfer: str = "train"  # the rows it was fitted on: "train" or the winning transfer set's label
+    # the fitting rows: "train" (or "train only T=4": the training rows at a chosen soft-label temperature), the
+    # winning transfer set's label, or a student's on-the-fly recipe ("mixup each step (alpha=1)")
+    transfer: str = "train"
 
     @property
     def is_torch(self) -> bool:

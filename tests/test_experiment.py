@@ -42,7 +42,7 @@ def test_cli_run_writes_run_dir_report_and_index(tmp_path, tiny_raw, capsys):
     teacher = metrics.set_index("model").loc["teacher"]
     assert teacher.fidelity == 1.0 and teacher.kl == pytest.approx(0.0, abs=1e-9)
     assert metrics[["accuracy", "fidelity"]].apply(lambda c: c.between(0, 1)).all().all()
-    # each surrogate kind has exactly one distilled model and its two baselines
+    # each surrogate kind has exactly one distilled model and its three baselines
     surrogates = metrics[metrics.family == "surrogate"]
     assert (surrogates[surrogates.role == "distilled"].groupby("kind").size() == 1).all()
     assert set(surrogates[surrogates.role == "baseline"].regime) == {"ground_truth", "hard", "hard+transfer"}
