@@ -22,7 +22,7 @@ METRIC_COLUMNS = [
     ("model", "model", None),
     ("role", "role", None),
     ("regime", "fitted on", None),
-    ("transfer", "rows", None),
+    ("transfer", "transfer", None),
     ("accuracy", "accuracy", "{:.3f}"),
     ("fidelity", "fidelity", "{:.3f}"),
     ("kl", "KL (teacher ‖ model)", "{:.3f}"),
