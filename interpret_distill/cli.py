@@ -24,6 +24,11 @@ def _run(args: argparse.Namespace) -> int:
     from .experiment import check_run_target, run_experiment
     from .report import render_index
 
+    if args.configs and args.default:
+        raise UserInputError("pass config names or --default, not both; `interpret-distill run --default` runs "
+                             f"{', '.join(DEFAULT_EXPERIMENTS)}")
+    if not args.out.strip():
+        raise UserInputError("--out is empty; name the folder for the run directories, e.g. --out reports")
     targets = list(args.configs) or (list(DEFAULT_EXPERIMENTS) if args.default else [])
     if not targets:
         raise UserInputError("name a config (file or preset) to run, or pass --default; see `interpret-distill list`")
@@ -79,6 +84,9 @@ def check_files(cfg: ExperimentConfig) -> None:
     if cfg.data.path and cfg.data.source in ("csv", "parquet", "npz") and not Path(cfg.data.path).is_file():
         raise DataError(f"{cfg.name}: data file not found: {cfg.data.path}; check data.path "
                         f"(relative paths start at the current folder, {Path.cwd()})")
+    if cfg.teacher.checkpoint and Path(cfg.teacher.checkpoint).is_dir():
+        raise ModelFileError(f"{cfg.name}: teacher.checkpoint {cfg.teacher.checkpoint} is a folder; name the "
+                             "TorchScript or state_dict file inside it")
     if cfg.teacher.checkpoint and not Path(cfg.teacher.checkpoint).is_file():
         raise ModelFileError(f"{cfg.name}: teacher checkpoint not found: {cfg.teacher.checkpoint}; check "
                              f"teacher.checkpoint (relative paths start at the current folder, {Path.cwd()})")
@@ -123,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="re-render a run directory's report.html and the index")
-    report.add_argument("run_dir")
+    report.add_argument("run_dir", help="a run directory written by `interpret-distill run`, e.g. reports/digits")
     report.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     report.set_defaults(handler=_report)
 

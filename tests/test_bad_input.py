@@ -552,6 +552,25 @@ def test_one_damaged_run_does_not_break_the_index(tiny_run, tmp_path, capsys):
     assert "good/report.html" in index and "broken/report.html" not in index
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["run", "iris", "--default"], "pass config names or --default, not both"),
+    (["run", "iris", "--out", " "], "--out is empty"),
+])
+def test_ambiguous_run_arguments_are_refused(argv, message, capsys, monkeypatch):
+    import interpret_distill.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("ran despite the bad arguments"))
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_checkpoint_folder_is_named_as_a_folder(tmp_path, capsys):
+    (tmp_path / "weights").mkdir()
+    code, out = _run_cli(tmp_path, _config(_csv(tmp_path), teacher={"checkpoint": str(tmp_path / "weights")}))
+    assert code == 2 and "is a folder; name the TorchScript or state_dict file" in capsys.readouterr().err
+    _assert_nothing_written(out)
+
+
 def test_the_cli_runs_off_the_main_thread_too(capsys):
     """A notebook or a worker thread may call main(): only the main thread may set the SIGTERM handler."""
     import threading
