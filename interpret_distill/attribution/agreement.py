@@ -1,9 +1,9 @@
 """How closely a model's attributions follow a reference's (the teacher's), example by example.
 
 All metrics take the model's ``(n, d)`` attributions first and the reference's second, in the same order as the
-prediction metrics in :mod:`interpret_distill.metrics`, and return ``(n,)`` arrays; a value is ``nan`` where the metric is undefined
-(a constant row for Spearman, a zero row for cosine, a reference row with no non-zero feature for the top-k
-metrics) rather than raising or warning.
+prediction metrics in :mod:`interpret_distill.metrics`, and return ``(n,)`` arrays; a value is ``nan`` where the
+metric is undefined (a constant row for Spearman, a zero row for cosine, a reference row with no non-zero feature
+for the top-k metrics) rather than raising or warning.
 """
 
 from __future__ import annotations
