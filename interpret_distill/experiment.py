@@ -9,8 +9,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime, timezone
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -43,7 +43,7 @@ class FittedModel:
     name: str
     family: str  # teacher | student | surrogate
     kind: str  # mlp | cnn | tree | linear | naive_bayes
-    regime: str  # how it was fitted: reference, kd, scratch, ground_truth, hard, soft, soft+transfer
+    regime: str  # how it was fitted: reference, kd, scratch, ground_truth, hard, hard+transfer, soft, soft+transfer
     role: str  # reference | distilled | baseline
     model: Any
     params: dict = field(default_factory=dict)  # constructor arguments only: build_surrogate(kind, **params)
@@ -169,7 +169,6 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
     return {name: available[name]() for name in cfg.fitted_regimes()}
 
 
-
 def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
                    teacher_val: np.ndarray, teacher_test: np.ndarray) -> tuple[list[FittedModel], pd.DataFrame]:
     """Sweep every surrogate kind over its grid and regimes; keep the validation-selected model of each.
@@ -288,7 +287,8 @@ def check_run_target(out_root: str | Path, name: str) -> None:
         UserInputError: the folder holds something else (no ``run.json``); the message says how to avoid it.
     """
     target = Path(out_root) / name
-    if target.exists() and not (target / "run.json").is_file() and not (target.is_dir() and not any(target.iterdir())):
+    empty_folder = target.is_dir() and not any(target.iterdir())
+    if target.exists() and not (target / "run.json").is_file() and not empty_folder:
         raise UserInputError(f"{target} exists and is not a run folder (no run.json), and a run replaces its folder "
                              "whole; give the experiment another name (name: in the config) or pick another --out")
 

@@ -154,7 +154,7 @@ def _agreement(row, metrics: pd.DataFrame) -> str:
     """A distilled surrogate's test fidelity and, beside it, that of its kind's baselines (``row``: a metrics row)."""
     baselines = [f"{metrics.loc[f'{row.kind}:{regime}', 'fidelity']:.3f} when fitted on {label}"
                  for regime, label in SURROGATE_BASELINES.items() if f"{row.kind}:{regime}" in metrics.index]
-    listed = " and on ".join([", on ".join(baselines[:-1]), baselines[-1]] if len(baselines) > 1 else baselines)
+    listed = f"{', on '.join(baselines[:-1])} and on {baselines[-1]}" if len(baselines) > 1 else "".join(baselines)
     comparison = f"; the same kind agrees on {listed}" if baselines else ""
     return f"agrees with the teacher on {row.fidelity:.3f} of test rows{comparison}"
 
