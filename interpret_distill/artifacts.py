@@ -19,21 +19,22 @@ import torch
 from torch import nn
 
 from .errors import ModelFileError
-from .models import MLP, Centre, SmallCNN, build_network
+from .models import MLP, Centre, SmallCNN, build_network, load_torchscript
+from .surrogates import SURROGATES
 
 if TYPE_CHECKING:
     from .data import Dataset
-    from .experiment import FittedModel
 
 # The types a surrogate file may name beyond those skops trusts by default (numpy arrays, builtin containers,
-# scikit-learn estimators): exactly our three surrogates and the tree structure inside a decision tree. Anything
-# else (a function such as os.system or builtins.eval, an unknown class) is refused before loading.
-TRUSTED_TYPES = frozenset({
-    "interpret_distill.surrogates.TreeSurrogate",
-    "interpret_distill.surrogates.LinearSurrogate",
-    "interpret_distill.surrogates.NaiveBayesSurrogate",
-    "sklearn.tree._tree.Tree",
-})
+# scikit-learn estimators): the registered surrogates, under their module's path and under the path they had before
+# surrogates.py became a package (runs saved by 0.1.0 name `interpret_distill.surrogates.TreeSurrogate`), and the
+# tree structure inside a decision tree. Anything else (a function such as os.system or builtins.eval, an unknown
+# class) is refused before loading.
+TRUSTED_TYPES = frozenset(
+    {f"{cls.__module__}.{cls.__name__}" for cls in SURROGATES.values()}
+    | {f"interpret_distill.surrogates.{cls.__name__}" for cls in SURROGATES.values()}
+    | {"sklearn.tree._tree.Tree"}
+)
 
 
 def safe_filename(name: str) -> str:
@@ -134,9 +135,7 @@ def load_network(folder: Path, entry: dict) -> nn.Module:
     path = folder / entry["file"]
     if entry["format"] == "torchscript":
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
-                return torch.jit.load(str(path), map_location="cpu").eval()
+            return load_torchscript(path)
         except Exception as exc:
             raise ModelFileError(f"{path} is not a readable TorchScript file ({type(exc).__name__}); "
                                  "re-run the experiment") from None
@@ -150,14 +149,17 @@ def load_network(folder: Path, entry: dict) -> nn.Module:
     return module.eval()
 
 
-def save_models(run_dir: Path, models: list["FittedModel"], example: np.ndarray) -> None:
-    """Write every model under ``run_dir/models`` with a manifest; ``example`` rows let user modules be traced."""
+def save_models(run_dir: Path, models: list, example: np.ndarray) -> None:
+    """Write every model (:class:`~interpret_distill.results.FittedModel`) under ``run_dir/models`` with a manifest.
+
+    ``example`` rows let a user's module be traced to TorchScript.
+    """
     folder = run_dir / "models"
     folder.mkdir()
     manifest = {}
     for m in models:
         meta = {"family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role, "params": m.params,
-                "transfer": m.transfer}
+                "transfer": m.fitting_rows}
         if m.is_torch:
             meta.update(save_network(m.model, folder, m.name, example))
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,9 +12,7 @@ from .attribution import agreement_table, attribute_many, faithfulness_curves, f
 from .attribution.methods import applicable_methods
 from .config import ExperimentConfig
 from .data import Dataset
-
-if TYPE_CHECKING:
-    from .experiment import FittedModel
+from .results import FittedModel
 
 # A model's "own" explanation, used for its faithfulness curves: the first of these it supports.
 PRIMARY_METHODS = ("native", "integrated_gradients", "deeplift", "saliency", "feature_ablation",
@@ -46,7 +43,7 @@ def primary_method(model, computed: list[str]) -> str | None:
     return next((m for m in PRIMARY_METHODS if m in computed and m in applicable), None)
 
 
-def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list["FittedModel"],
+def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[FittedModel],
                     teacher_test_probs: np.ndarray) -> AttributionResult:
     """Explain the teacher's predicted class on a seeded subset of test rows for the teacher, student and surrogates.
 

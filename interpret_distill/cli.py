@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from .config import DEFAULT_EXPERIMENTS, ExperimentConfig, load_config, shipped_configs
-from .errors import DataError, ModelFileError, UserInputError, first_line
+from .errors import UserInputError, first_line
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -80,16 +80,17 @@ def _refresh_index(render_index, out: str) -> None:
 
 
 def check_files(cfg: ExperimentConfig) -> None:
-    """Fail before any work when a file the config names does not exist."""
-    if cfg.data.path and cfg.data.source in ("csv", "parquet", "npz") and not Path(cfg.data.path).is_file():
-        raise DataError(f"{cfg.name}: data file not found: {cfg.data.path}; check data.path "
-                        f"(relative paths start at the current folder, {Path.cwd()})")
-    if cfg.teacher.checkpoint and Path(cfg.teacher.checkpoint).is_dir():
-        raise ModelFileError(f"{cfg.name}: teacher.checkpoint {cfg.teacher.checkpoint} is a folder; name the "
-                             "TorchScript or state_dict file inside it")
-    if cfg.teacher.checkpoint and not Path(cfg.teacher.checkpoint).is_file():
-        raise ModelFileError(f"{cfg.name}: teacher checkpoint not found: {cfg.teacher.checkpoint}; check "
-                             f"teacher.checkpoint (relative paths start at the current folder, {Path.cwd()})")
+    """Fail before any work when a file the config names is missing, a folder or empty."""
+    from .data import existing_data_file
+    from .teachers import existing_checkpoint
+
+    try:
+        if cfg.data.path and cfg.data.source in ("csv", "parquet", "npz"):
+            existing_data_file(cfg.data)
+        if cfg.teacher.checkpoint:
+            existing_checkpoint(cfg.teacher.checkpoint)
+    except UserInputError as exc:
+        raise type(exc)(f"{cfg.name}: {exc}") from None
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, StrictInt, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, UserInputError
 
@@ -28,8 +28,9 @@ MAX_SYNTHETIC = 1_000_000
 
 
 class _Strict(BaseModel):
-    # allow_inf_nan: a temperature of .inf or a learning rate of .nan passes gt=0 but makes the run meaningless
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # allow_inf_nan: a temperature of .inf or a learning rate of .nan passes gt=0 but makes the run meaningless;
+    # strict: `epochs: true` or `epochs: "40"` is a mistake, not 1 or 40 (an int still passes for a float)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class DataConfig(_Strict):
@@ -41,9 +42,9 @@ class DataConfig(_Strict):
     target: str | None = Field(None, description="target column (csv / parquet)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
     categorical: list[str] = Field(default_factory=list, description="columns to one-hot encode")
-    image_shape: tuple[int, ...] | None = Field(
-        None, description="(channels, height, width) or (height, width) of flat image rows"
-    )
+    image_shape: tuple[StrictInt, ...] | None = Field(
+        None, strict=False, description="(channels, height, width) or (height, width) of flat image rows"
+    )  # not strict: YAML and run.json give a list
     encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
     test_size: float = Field(0.25, gt=0, lt=1)
     val_size: float = Field(0.15, gt=0, lt=1)
@@ -139,7 +140,16 @@ class TeacherConfig(_Strict):
         return self
 
 
-SurrogateKind = Literal["tree", "linear", "naive_bayes"]
+def _registered_kind(kind: str) -> str:
+    from .surrogates import SURROGATES  # the registry: scikit-learn only, no torch
+
+    if kind not in SURROGATES:
+        raise ValueError(f"unknown surrogate kind {kind!r}{_did_you_mean(kind, SURROGATES)}; "
+                         f"allowed: {', '.join(SURROGATES)}")
+    return kind
+
+
+SurrogateKind = Annotated[str, AfterValidator(_registered_kind)]
 
 
 def _check_augmentation(name: str | None, params: dict[str, float]) -> None:
@@ -229,8 +239,8 @@ class StudentConfig(_Strict):
     )
     loss: str = "kd"
     loss_params: dict[str, float] = Field(
-        default_factory=dict, description="the loss's hyper-parameters; left out: kd gets temperature 4, alpha 0.7, "
-                                          "other losses their own defaults")
+        default_factory=dict, description="the loss's hyper-parameters; those left out take the loss function's "
+                                          "defaults (kd: temperature 4, alpha 0.9)")
     function_matching: bool = Field(False, description="mixup inputs, teacher queried every step")
     transfer_set: TransferRecipe | None = Field(
         None, description="train on the training rows plus these synthetic rows, all labelled once by the teacher"
@@ -250,14 +260,6 @@ class StudentConfig(_Strict):
                     "distilled and trained from scratch; the distilled student is chosen on validation fidelity",
     )
     budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_loss_params(cls, data: Any) -> Any:
-        # Hinton's KD defaults belong to kd only: `loss: mse` alone must not inherit a temperature
-        if isinstance(data, dict) and "loss_params" not in data and data.get("loss", "kd") == "kd":
-            data = {**data, "loss_params": {"temperature": 4.0, "alpha": 0.7}}
-        return data
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
@@ -289,7 +291,7 @@ class StudentConfig(_Strict):
 class SurrogateConfig(_Strict):
     """One interpretable surrogate kind and its hyper-parameters (or a grid to sweep)."""
 
-    kind: Literal["tree", "linear", "naive_bayes"]
+    kind: SurrogateKind = Field(..., description="a key of interpret_distill.surrogates.SURROGATES")
     params: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, Any]] | None = Field(None, description="hyper-parameter grid for the sweep")
     budget: float | None = Field(None, gt=0, description="max complexity score of the selected model")
@@ -389,45 +391,27 @@ def _did_you_mean(word: str, choices) -> str:
     return f" (did you mean {guess[0]!r}?)" if guess else ""
 
 
-# A tiny problem every surrogate can fit in milliseconds: fitting it validates hyper-parameter values and types
-# with scikit-learn's own checks, so a bad value fails when the config is read instead of inside the sweep.
-_PROBE_X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0], [5.0, 0.0]]
-_PROBE_Y = [0, 1, 0, 1, 0, 1]
-
-
 def _check_surrogates(surrogates: list[SurrogateConfig]) -> None:
-    import warnings
+    """Every grid point's names and values against its kind's parameter constraints, without fitting anything."""
+    from .surrogates import check_surrogate_params
 
-    import numpy as np
-
-    from .surrogates import build_surrogate
-
-    X, y = np.asarray(_PROBE_X), np.asarray(_PROBE_Y)
     for i, spec in enumerate(surrogates):
         for j, step in enumerate(spec.grid or [{}]):
             where = f"surrogates.{i}" + (f".grid.{j}" if spec.grid else ".params")
-            params = {**spec.params, **step}
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # convergence warnings on the probe are irrelevant
-                    build_surrogate(spec.kind, **params).fit(X, y)
+                check_surrogate_params(spec.kind, **{**spec.params, **step})
             except (ValueError, TypeError) as exc:
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise ValueError(f"{where} ({spec.kind}): {detail}") from None
 
 
 def _check_attribution_methods(methods: list[str]) -> None:
-    registered = _registry("attribution.methods", "METHODS")
-    unknown = [m for m in methods if m not in registered]
+    from .attribution.registry import METHODS  # plain data: no Captum or torch import
+
+    unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise ValueError(f"unknown attribution.methods {unknown}{_did_you_mean(unknown[0], registered)}; "
-                         f"allowed: {', '.join(registered)}")
-
-
-def _registry(module: str, name: str) -> dict:
-    import importlib
-
-    return getattr(importlib.import_module(f".{module}", __package__), name)
+        raise ValueError(f"unknown attribution.methods {unknown}{_did_you_mean(unknown[0], METHODS)}; "
+                         f"allowed: {', '.join(METHODS)}")
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:

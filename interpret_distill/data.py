@@ -115,8 +115,12 @@ def _load_sklearn(spec: DataConfig) -> _Table:
     return _Table(bunch.data.astype(np.float64), bunch.target, names, image_shape, class_names)
 
 
-def _existing_file(spec: DataConfig) -> Path:
-    """The data file, after checking it exists and is not empty."""
+def existing_data_file(spec: DataConfig) -> Path:
+    """The data file, after checking it exists, is a file and is not empty (the CLI checks it before any run too).
+
+    Raises:
+        DataError: naming the problem and the fix.
+    """
     path = Path(spec.path)
     if not path.exists():
         raise DataError(f"data file not found: {path}; check data.path (relative paths start at the current folder)")
@@ -150,7 +154,7 @@ def guess_encoding(path: Path) -> str | None:
 
 
 def _read_frame(spec: DataConfig) -> pd.DataFrame:
-    path = _existing_file(spec)
+    path = existing_data_file(spec)
     # utf-8-sig also reads UTF-8 files that start with a byte-order mark (Excel writes one)
     encoding = "utf-8-sig" if codecs.lookup(spec.encoding).name == "utf-8" else spec.encoding
     try:
@@ -227,7 +231,7 @@ def _load_frame(spec: DataConfig) -> _Table:
 
 
 def _load_npz(spec: DataConfig) -> _Table:
-    path = _existing_file(spec)
+    path = existing_data_file(spec)
     with open(path, "rb") as head:
         magic = head.read(4)
     if magic.startswith(b"\x93NUM"):

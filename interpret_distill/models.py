@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import warnings
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
+
+from .probability import softmax
 
 
 class Centre(nn.Module):
@@ -277,28 +280,6 @@ def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> 
         return torch.cat(out).double().numpy()
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Numerically stable softmax over the last axis at a temperature.
-
-    Args:
-        logits: array of logits, classes on the last axis.
-        temperature: logits are divided by it first (above 1: softer probabilities).
-
-    Returns:
-        float64 probabilities of the same shape, summing to 1 over the last axis.
-
-    Example:
-        >>> softmax(np.array([0.0, np.log(3)])).round(3).tolist()
-        [0.25, 0.75]
-        >>> softmax(np.array([0.0, np.log(3)]), temperature=2).round(3).tolist()  # 1 : sqrt(3)
-        [0.366, 0.634]
-    """
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z -= z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def predict_proba(module: nn.Module, X: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Class probabilities of a torch classifier at a temperature.
 
@@ -333,3 +314,20 @@ def state_dict_bytes(module: nn.Module) -> int:
     buffer = io.BytesIO()
     torch.save(module.state_dict(), buffer)
     return buffer.getbuffer().nbytes
+
+
+def load_torchscript(path) -> torch.jit.ScriptModule:
+    """A TorchScript archive on the CPU in eval mode, without torch.jit's deprecation notices.
+
+    Args:
+        path: the ``.ts`` / ``.pt`` file written by ``torch.jit.save``.
+
+    Returns:
+        The scripted module.
+
+    Raises:
+        Whatever torch's deserializer raises for a damaged file (callers name the fix).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
+        return torch.jit.load(str(path), map_location="cpu").eval()

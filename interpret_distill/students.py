@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from contextlib import contextmanager
@@ -9,15 +10,19 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import StudentConfig, TransferRecipe
+from .config import ExperimentConfig, StudentConfig, TransferRecipe
 from .data import Dataset
+from .errors import ConfigError
 from .losses import get_loss
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
-from .sweep import format_params, sweep_row
+from .results import FittedModel
+from .selection import select_by_validation
+from .sweep import COLUMNS, format_params, sweep_row
 from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
 from .transfer import augment, candidate_label, mixup_torch
 
@@ -414,3 +419,59 @@ def _fitting_set(cfg: StudentConfig) -> str:
         recipe = cfg.transfer_set
         return candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params)
     return "train"
+
+
+def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
+    """Fail unless every width of ``cfg`` can be built for this data and one fits ``cfg.budget`` parameters.
+
+    Called before the teacher trains: the networks are built untrained, which takes milliseconds.
+
+    Args:
+        cfg: the ``student`` config section.
+        dataset: gives the input and output widths and the image shape.
+        seed: the students' initialisation seed.
+
+    Raises:
+        ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
+            parameters than the budget (the message names the smallest).
+    """
+    try:
+        sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
+    except ValueError as exc:
+        raise ConfigError(f"student.arch: {exc}") from None
+    smallest = min(sizes)
+    if cfg.budget is not None and smallest > cfg.budget:
+        raise ConfigError(f"no student width fits student.budget {cfg.budget:g} parameters (smallest: "
+                          f"{smallest:,}); raise the budget or add a narrower width to student.grid")
+
+
+def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
+                 teacher_probs: dict[str, np.ndarray]) -> tuple[list[FittedModel], pd.DataFrame, dict]:
+    """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
+
+    The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
+    ``student.budget`` parameters; its baseline is the scratch student of the same width.
+
+    Returns:
+        The distilled and scratch students, the sweep table (one row per trained network) and the two
+        training logs (``{"distilled": ..., "scratch": ...}``, with the chosen widths).
+
+    Raises:
+        ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
+    """
+    student_cfg = cfg.student
+    check_students(student_cfg, dataset, cfg.seed)
+    trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress)
+    sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
+    method = method_name(student_cfg)
+    budget = {"student": student_cfg.budget} if student_cfg.budget is not None else None
+    chosen = select_by_validation(sweep[sweep.regime == method], budget=budget).index[0]
+    scratch = sweep.index[(sweep.regime == "scratch") & (sweep.params == sweep.params[chosen])][0]
+    models, logs = [], {}
+    for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
+                                       ("student_scratch", "baseline", "scratch", scratch)):
+        row = sweep.loc[index]
+        models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
+                                  json.loads(row.params_json), row.fit_seconds, row.transfer))
+        logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
+    return models, sweep, logs

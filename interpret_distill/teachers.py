@@ -22,8 +22,8 @@ from torch.nn import functional as F
 from .config import TeacherConfig
 from .data import Dataset
 from .errors import ModelFileError, TeacherError, first_line
-from .models import build_network, count_parameters, predict_logits
-from .training import negative_nll_score_fn, train_network
+from .models import build_network, count_parameters, load_torchscript, predict_logits
+from .training import log_likelihood_score_fn, train_network
 
 
 def cache_dir() -> Path:
@@ -117,7 +117,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         log = train_network(
-            module, dataset.X_train, dataset.y_train, step_loss, negative_nll_score_fn(dataset.X_val, dataset.y_val),
+            module, dataset.X_train, dataset.y_train, step_loss, log_likelihood_score_fn(dataset.X_val, dataset.y_val),
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
             patience=cfg.patience, seed=seed, progress=progress, desc="teacher",
         )
@@ -207,6 +207,23 @@ def _check_state_widths(state: dict, path: Path, dataset: Dataset) -> None:
         )
 
 
+def existing_checkpoint(path: str | Path) -> Path:
+    """The teacher checkpoint, after checking it is a file and not empty (the CLI checks it before any run too).
+
+    Raises:
+        ModelFileError: naming the problem and the fix.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"teacher.checkpoint {path} is a folder; name the TorchScript or state_dict file inside it")
+    if not path.is_file():
+        raise ModelFileError(f"teacher checkpoint not found: {path}; check teacher.checkpoint "
+                             f"(relative paths start at the current folder, {Path.cwd()})")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"teacher checkpoint {path} is empty; re-save it")
+    return path
+
+
 def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> nn.Module:
     """Load a user's teacher from a TorchScript file, or a ``state_dict`` for the built-in ``cfg.arch``.
 
@@ -237,17 +254,10 @@ def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> n
           (2): Linear(in_features=8, out_features=2, bias=True)
         )
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"teacher checkpoint not found: {path}; check teacher.checkpoint "
-                             "(relative paths start at the current folder)")
-    if path.stat().st_size == 0:
-        raise ModelFileError(f"teacher checkpoint {path} is empty; re-save it")
+    path = existing_checkpoint(path)
     if _is_torchscript(path):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* deprecation notices
-                return torch.jit.load(str(path), map_location="cpu").eval()
+            return load_torchscript(path)
         except Exception as exc:  # RuntimeError and friends from the TorchScript deserializer
             raise ModelFileError(f"{path} is a corrupt TorchScript archive ({first_line(exc, 80)}); "
                                  "re-export it with torch.jit.save") from None

@@ -102,7 +102,7 @@ def train_network(
         >>> X, y = np.array([[-1.0], [1.0]], dtype=np.float32), np.array([0, 1])
         >>> net = nn.Linear(1, 2)
         >>> log = train_network(net, X, y, lambda m, xb, yb, _g: F.cross_entropy(m(xb), yb),
-        ...                     negative_nll_score_fn(X, y), epochs=5, batch_size=2, lr=0.1, weight_decay=0.0,
+        ...                     log_likelihood_score_fn(X, y), epochs=5, batch_size=2, lr=0.1, weight_decay=0.0,
         ...                     patience=2, seed=0, progress=False)
         >>> log.epochs_run, len(log.val_scores), net.training
         (5, 5, False)
@@ -217,8 +217,8 @@ def accuracy_nll_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module],
     return score
 
 
-def negative_nll_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module], float]:
-    """A validation score: minus the mean negative log-likelihood on ``(X, y)``.
+def log_likelihood_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module], float]:
+    """A validation score: the mean log-likelihood of ``y`` on ``(X, y)`` (minus the mean NLL; higher is better).
 
     Smoother than accuracy: on a validation split of a few dozen rows accuracy moves in big steps and can
     peak by chance on an underfit early epoch; the likelihood tracks how well the network really fits.
@@ -232,7 +232,7 @@ def negative_nll_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module],
 
     Example:
         >>> X = np.array([[1.0, -1.0], [-1.0, 1.0]], dtype=np.float32)  # nn.Identity() returns these as logits
-        >>> round(negative_nll_score_fn(X, np.array([0, 1]))(nn.Identity()), 4)  # -log(1 + e^-2)
+        >>> round(log_likelihood_score_fn(X, np.array([0, 1]))(nn.Identity()), 4)  # -log(1 + e^-2)
         -0.1269
     """
     labels = torch.as_tensor(y, dtype=torch.int64)

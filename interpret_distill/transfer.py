@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-from .models import softmax
+from .probability import softmax
 
 Augmentation = Callable[..., np.ndarray]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -30,42 +29,7 @@ from ..models import eval_mode
 from . import sampling
 from .forward import as_forward, check_inputs, check_targets, is_differentiable
 from .native import native_attribution, native_kind
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """What one attribution method needs and explains.
-
-    Attributes:
-        name: registry key.
-        family: ``"gradient"`` (torch models only), ``"perturbation"`` (any model) or ``"native"`` (surrogates).
-        output: the explained quantity: ``"logit"``, ``"proba"`` or ``"native"`` (model-specific, see native.py).
-        default_n_samples: default ``n_samples`` (None when the method takes none).
-        multiplies_inputs: whether attributions are in "effect of moving x towards the baseline" units (like
-            gradient × (x − baseline)) rather than plain sensitivities; infidelity perturbs accordingly.
-    """
-
-    name: str
-    family: str
-    output: str
-    default_n_samples: int | None = None
-    multiplies_inputs: bool = True
-
-
-METHODS: dict[str, MethodSpec] = {
-    spec.name: spec
-    for spec in (
-        MethodSpec("integrated_gradients", "gradient", "logit"),
-        MethodSpec("saliency", "gradient", "logit", multiplies_inputs=False),
-        MethodSpec("deeplift", "gradient", "logit"),
-        MethodSpec("gradient_shap", "gradient", "logit", default_n_samples=20),
-        MethodSpec("feature_ablation", "perturbation", "proba"),
-        MethodSpec("shapley_value_sampling", "perturbation", "proba", default_n_samples=25),
-        MethodSpec("kernel_shap", "perturbation", "proba", default_n_samples=200),
-        MethodSpec("lime", "perturbation", "proba", default_n_samples=200),
-        MethodSpec("native", "native", "native"),
-    )
-}
+from .registry import METHODS, MethodSpec
 
 
 def applicable_methods(model: Any) -> list[str]:
@@ -110,6 +74,9 @@ def resolve_baseline(baseline: Any, X: np.ndarray, train_mean: np.ndarray | None
     """
     X = np.asarray(X)
     n, d = X.shape
+    if baseline is None:  # np.asarray(None, dtype=float32) would be an all-NaN reference
+        raise ValueError("baseline=None names no reference input; pass 'zeros', 'mean' (with train_mean), a number or "
+                         "an array (for a surrogate's natural reference call native_attribution(model, X, target))")
     if isinstance(baseline, str):
         if baseline == "zeros":
             return np.zeros(d, dtype=np.float32)

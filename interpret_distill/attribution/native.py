@@ -34,24 +34,31 @@ from .forward import check_inputs, check_targets
 
 
 def native_kind(model: Any) -> str | None:
-    """Which native decomposition applies to ``model`` (duck-typed on the surrogate API).
+    """Which native decomposition applies to ``model``: the one its class declares, else duck-typed on its attributes.
+
+    The surrogates declare theirs (``native_decomposition``); the duck-typed fallback covers estimators from
+    elsewhere with the same fitted attributes (e.g. scikit-learn's ``LogisticRegression`` has ``coef_``).
 
     Args:
         model: any model.
 
     Returns:
-        ``"tree"``, ``"naive_bayes"``, ``"linear"`` or ``None`` when the model has no native attribution.
+        A key of :data:`DECOMPOSITIONS` (``"linear_terms"``, ``"saabas"``, ``"gaussian_evidence"``), or ``None``
+        when the model has no native attribution.
 
     Example:
         >>> native_kind(object()) is None
         True
     """
+    declared = getattr(type(model), "native_decomposition", None)
+    if declared is not None:
+        return declared
     if hasattr(model, "decision_path_contributions"):
-        return "tree"
+        return "saabas"
     if all(hasattr(model, a) for a in ("theta_", "var_", "class_prior_")):
-        return "naive_bayes"
+        return "gaussian_evidence"
     if hasattr(model, "coef_") and hasattr(model, "intercept_") and hasattr(model, "predict_proba"):
-        return "linear"
+        return "linear_terms"
     return None
 
 
@@ -92,7 +99,7 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
             f"{type(model).__name__} has no native attribution: expected a linear (coef_/intercept_), tree "
             "(decision_path_contributions) or naive-Bayes (theta_/var_/class_prior_) surrogate"
         )
-    return _DECOMPOSITIONS[kind](model, X, target, b)
+    return DECOMPOSITIONS[kind](model, X, target, b)
 
 
 def _linear(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
@@ -135,8 +142,8 @@ def _naive_bayes(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | 
     return phi
 
 
-# native_kind -> decomposition(model, X, target, baseline rows or None); one entry per kind native_kind returns.
-_DECOMPOSITIONS = {"linear": _linear, "tree": _tree, "naive_bayes": _naive_bayes}
+# A surrogate's `native_decomposition` -> decomposition(model, X, target, baseline rows or None).
+DECOMPOSITIONS = {"linear_terms": _linear, "saabas": _tree, "gaussian_evidence": _naive_bayes}
 
 
 def _gaussian_loglik(X: np.ndarray, theta: np.ndarray, var: np.ndarray) -> np.ndarray:

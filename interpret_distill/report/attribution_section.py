@@ -7,6 +7,7 @@ import numpy as np
 from ..attribution import faithfulness_plot, heatmap_grid, top_features_bars
 from ..runs import Run
 from . import figures
+from .tables import generic_table
 
 SHOWN_EXAMPLES = 6
 COMPARISON_METHOD = "feature_ablation"  # model-agnostic, so every model is explained the same way
@@ -94,8 +95,6 @@ def attribution_section(run: Run) -> dict:
         >>> [figure["title"] for figure in section["figures"]]  # doctest: +SKIP
         ['Heatmaps on test examples', 'Deletion and insertion curves']
     """
-    from .render import _generic_table
-
     if not run.attributions:
         return {"available": False, "sentence": None}
     data = run.dataset
@@ -140,9 +139,9 @@ def attribution_section(run: Run) -> dict:
                   "where a metric is undefined (an all-zero teacher attribution has no top features, a constant one no "
                   "rank correlation); each metric's n column counts the examples averaged."),
         "figures": figs,
-        "agreement": _generic_table(run.agreement),
+        "agreement": generic_table(run.agreement),
         # raw infidelity is in squared output units, often 1e-5 for confident models: fixed decimals would show 0.000
-        "faithfulness": _generic_table(run.faithfulness,
+        "faithfulness": generic_table(run.faithfulness,
                                        formats={"infidelity": "{:.2e}", "relative_infidelity": "{:.2%}"}),
         "sentence": _sentence(run),
     }

@@ -14,13 +14,16 @@ import io
 import textwrap
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from ..results import complexity_unit
 from ..runs import Run
+from ..selection import pareto_front
 from ..surrogates import tree_thresholds
 
 DIVERGING = "RdBu_r"
@@ -396,4 +399,90 @@ def student_comparison(run: Run) -> Figure:
     dots.set_xlabel("test score")
     dots.set_title("Test split", fontsize=10)
     dots.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a value
+    return fig
+
+
+def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
+    """Fidelity against complexity, one panel per kind, points and Pareto front per regime.
+
+    Complexity ticks are plain numbers (5, 10, 20, 50, ...) on a log axis. A kind whose fits all have one
+    complexity (naive Bayes: a parameter count fixed by the data) gets a column of points per regime instead,
+    equal scores side by side and the regime's best as a bar, so no point hides another. Colours follow the
+    regime, alike in every panel.
+
+    Builds a bare :class:`~matplotlib.figure.Figure` (no pyplot state), so it is safe with the Agg
+    backend and in worker processes; save it with ``fig.savefig``.
+
+    Args:
+        df: a sweep table (``run.sweep``, :func:`~interpret_distill.sweep.sweep_surrogates`).
+        split: ``"val"`` or ``"test"``: whose fidelity to plot.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> df = pd.DataFrame({"kind": ["tree"] * 2, "regime": ["soft"] * 2, "complexity_score": [2, 8],
+        ...                    "test_fidelity": [0.7, 0.9]})
+        >>> len(frontier_plot(df).axes)
+        1
+    """
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+    column = f"{split}_fidelity"
+    kinds = list(dict.fromkeys(df["kind"]))
+    regimes = list(dict.fromkeys(df["regime"]))
+    colours = {regime: f"C{i}" for i, regime in enumerate(regimes)}  # same colour per regime in every panel
+    fig = Figure(figsize=(4.2 * max(len(kinds), 1), 3.6), layout="constrained")
+    axes = fig.subplots(1, max(len(kinds), 1), squeeze=False)[0]
+    for ax, kind in zip(axes, kinds):
+        of_kind = df[df["kind"] == kind]
+        units = complexity_unit(kind)
+        single = of_kind["complexity_score"].nunique() == 1
+        present = [regime for regime in regimes if (of_kind["regime"] == regime).any()]
+        for place, regime in enumerate(present):
+            rows = of_kind[of_kind["regime"] == regime]
+            x, y = rows["complexity_score"].to_numpy(float), rows[column].to_numpy(float)
+            if single:
+                # equal scores side by side, centred on the regime's column
+                x = np.full(len(y), float(place))
+                for score in np.unique(y.round(9)):
+                    same = np.flatnonzero(y.round(9) == score)
+                    x[same] += (np.arange(len(same)) - (len(same) - 1) / 2) * min(0.08, 0.7 / len(same))
+                ax.scatter(x, y, s=18, alpha=0.6, color=colours[regime], label=regime)
+                ax.plot([place - 0.4, place + 0.4], [y.max()] * 2, color=colours[regime], linewidth=1.5)
+                continue
+            ax.scatter(x, y, s=18, alpha=0.6, color=colours[regime], label=regime)
+            front = pareto_front(x, y)
+            order = np.argsort(x[front], kind="stable")
+            ax.step(x[front][order], y[front][order], where="post", color=colours[regime], linewidth=1.5)
+        if single:
+            ax.set_xticks(range(len(present)), present, fontsize="small")
+            ax.set_xlim(-0.6, len(present) - 0.4)
+            ax.set_xlabel(f"regime (every fit: {of_kind['complexity_score'].iloc[0]:,.0f} {units})")
+        else:
+            # A linear surrogate can have 0 non-zero coefficients; symlog keeps it on the axis.
+            if (of_kind["complexity_score"] > 0).all():
+                ax.set_xscale("log")
+            else:
+                ax.set_xscale("symlog", linthresh=1)
+            scores = of_kind["complexity_score"]
+            low, high = max(ax.get_xlim()[0], scores[scores > 0].min() / 2), ax.get_xlim()[1]
+            # plain-number labels at 1-2-5 steps, thinned to at most 6; a range with fewer than 2 inside labels its ends
+            for steps in ((1, 2, 5), (1, 3), (1,)):
+                ticks = [step * 10.0 ** power for power in range(int(np.floor(np.log10(low))),
+                                                                 int(np.ceil(np.log10(high))) + 1)
+                         for step in steps if low <= step * 10.0 ** power <= high]
+                if len(ticks) <= 6:
+                    break
+            if len(ticks) < 2:
+                ticks = [scores[scores > 0].min(), scores.max()]
+            ax.set_xticks(([0.0] if (scores == 0).any() else []) + ticks)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(f"complexity ({units}, log scale)")
+        ax.set_title(kind)
+        ax.set_ylabel(f"{split} fidelity (agreement with teacher)")
+        ax.grid(True, alpha=0.3)
+        if not single:  # a single-complexity panel names its regimes on the axis
+            ax.legend(fontsize="small", title="regime", title_fontsize="small")
     return fig

@@ -13,7 +13,10 @@ import yaml
 
 from ..errors import UserInputError, first_line
 from ..runs import Run, load_run
+from ..surrogates import SURROGATES
+from .attribution_section import attribution_section
 from . import figures
+from .tables import generic_table, table
 
 TEMPLATES = Path(__file__).parent / "templates"
 SIZE_BUDGET_BYTES = 3_000_000
@@ -34,10 +37,6 @@ METRIC_COLUMNS = [
 ]
 
 
-# columns that hold counts (leaves, coefficients, parameters) although stored as floats
-COUNT_COLUMNS = {"complexity_score"}
-
-
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -47,61 +46,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     return env
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
-
-
-def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> dict:
-    """Header and rows for a sortable table; numbers keep a raw sort key beside their text.
-
-    Each column is numeric (right-aligned, never wrapped) when every non-missing value is a number, text otherwise.
-    A column's format is a ``str.format`` spec for numbers, or a callable ``record -> text`` (e.g. "mean ± std").
-    """
-    present = [c for c in columns if c[0] in frame.columns]
-    records = frame.to_dict("records")
-    align = ["num" if all(_is_number(r[key]) for r in records if not pd.isna(r[key])) else "text"
-             for key, _, _ in present]
-    rows = []
-    for record in records:
-        cells = []
-        for (key, _, spec), cls in zip(present, align):
-            value = record[key]
-            numeric = _is_number(value)
-            if callable(spec):
-                text = "" if numeric and np.isnan(value) else spec(record)
-            else:
-                text = "" if numeric and np.isnan(value) else (spec.format(value) if spec and numeric else str(value))
-            cells.append({"text": text, "sort": float(value) if numeric and not np.isnan(value) else text,
-                          "cls": cls})
-        rows.append({"cells": cells, "role": record.get("role", "")})
-    return {"header": [label for _, label, _ in present], "align": align, "rows": rows}
-
-
-def _generic_table(frame: pd.DataFrame, digits: int = 3, formats: dict[str, str] | None = None) -> dict:
-    """All columns of ``frame``; ``x_mean`` and ``x_std`` pairs become one "x (mean ± std)" column, sorted by mean.
-
-    ``formats`` gives some columns their own ``str.format`` spec (e.g. ``"{:.1%}"`` for shares).
-    """
-    stds = {c for c in frame.columns if c.endswith("_std") and f"{c[:-4]}_mean" in frame.columns}
-    columns = []
-    for c in frame.columns:
-        if c in stds:
-            continue
-        # "spearman_mean" → "spearman mean": readable, and the header can wrap instead of widening the table
-        spec = f"{{:.{digits}f}}" if pd.api.types.is_float_dtype(frame[c]) else None
-        if c in COUNT_COLUMNS:
-            spec = "{:,.0f}"
-        spec = (formats or {}).get(c, spec)
-        label = c.replace("_", " ")
-        if c.endswith("_mean") and f"{c[:-5]}_std" in stds:
-            std = f"{c[:-5]}_std"
-            spec = (lambda r, c=c, std=std:
-                    f"{r[c]:.{digits}f}" + ("" if pd.isna(r[std]) else f" ± {r[std]:.{digits}f}"))
-            label = f"{c[:-5].replace('_', ' ')} (mean ± std)"
-        columns.append((c, label, spec))
-    return _table(frame, columns)
 
 
 def _summary(run: Run) -> dict:
@@ -166,19 +110,20 @@ def _surrogate_sections(run: Run) -> list[dict]:
     # the surrogates were fitted on standardised features; rules read better in the data's own units
     unscale = (data["scaling"]["offset"], data["scaling"]["scale"])
     distilled = run.metrics[(run.metrics.family == "surrogate") & (run.metrics.role == "distilled")]
+    # the report's drawing of each kind; a kind without one gets its caption (and rules, if it writes them) only
     draw = {
         "tree": lambda model: figures.tree_diagram(model, names, classes, unscale=unscale),
         "linear": lambda model: figures.linear_coefficients(model, names, classes, shape),
         "naive_bayes": lambda model: figures.naive_bayes_means(model, names, classes, shape),
     }
-    titles = {"tree": "Decision tree", "linear": "Linear model", "naive_bayes": "Naive Bayes"}
     sections = []
     for row in distilled.itertuples():
         model = run.model(row.model)
-        section = {"id": f"surrogate-{row.kind}", "title": f"{titles[row.kind]} surrogate ({row.model})",
+        section = {"id": f"surrogate-{row.kind}", "title": f"{SURROGATES[row.kind].title} surrogate ({row.model})",
                    "caption": f"Fitted on: {row.regime}; {row.complexity}; test fidelity {row.fidelity:.3f}.",
-                   "figure": figures.to_data_uri(draw[row.kind](model)), "rules": None}
-        if row.kind == "tree":
+                   "figure": figures.to_data_uri(draw[row.kind](model)) if row.kind in draw else None,
+                   "rules": None}
+        if hasattr(model, "export_text"):
             section["rules"] = model.export_text(feature_names=names, class_names=classes,
                                                  decimals=figures.RULE_DECIMALS, unscale=unscale)
             synthetic = ", teacher-labelled synthetic rows included" if row.regime == "soft+transfer" else ""
@@ -203,9 +148,6 @@ def render_report(run_dir: str | Path) -> Path:
     Example:
         >>> render_report("reports/digits")  # doctest: +SKIP
     """
-    from .attribution_section import attribution_section
-    from ..sweep import frontier_plot
-
     run = load_run(run_dir)
     metrics = run.metrics
     order = {"reference": 0, "distilled": 1, "alternative": 2, "baseline": 3}
@@ -216,13 +158,13 @@ def render_report(run_dir: str | Path) -> Path:
         "run": run,
         "title": f"{run.name}: distillation report",
         "summary": _summary(run),
-        "comparison": _table(ordered, METRIC_COLUMNS),
+        "comparison": table(ordered, METRIC_COLUMNS),
         "agreement_figure": figures.to_data_uri(figures.agreement_matrices(run)),
         "surrogates": _surrogate_sections(run),
         "student_figure": figures.to_data_uri(figures.student_comparison(run)),
-        "frontier_figure": figures.to_data_uri(frontier_plot(run.sweep, split="test")),
+        "frontier_figure": figures.to_data_uri(figures.frontier_plot(run.sweep, split="test")),
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
-        "sweep": _generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
+        "sweep": generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
         "attribution": attribution_section(run),
         "config_yaml": yaml.safe_dump(run.config, sort_keys=False),
         "versions": run.info["versions"],

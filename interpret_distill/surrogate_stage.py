@@ -1,0 +1,112 @@
+"""The surrogate stage: the fitting sets of every regime, the sweep over kinds and grids, and selection.
+
+Regimes name what a surrogate is fitted on (all drawn from the training rows): ``ground_truth`` (true labels),
+``hard`` (the teacher's argmax), ``soft`` (its probabilities at temperature T), ``soft+transfer`` (teacher-labelled
+transfer sets) and ``hard+transfer`` (the same rows, argmax labels). ``soft`` and ``soft+transfer`` are distilled;
+the others are baselines.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from .config import DISTILLED_REGIMES, ExperimentConfig
+from .data import Dataset
+from .models import predict_logits
+from .probability import softmax
+from .results import FittedModel
+from .selection import rank_by_validation, select_by_validation
+from .surrogates import SURROGATES
+from .sweep import FitSet, sweep_surrogates
+from .transfer import build_transfer_set, candidate_label
+
+
+def _soft_sets(X_train: np.ndarray, teacher_train: np.ndarray, temperature: float,
+               more_temperatures: list[float]) -> FitSet | list[FitSet]:
+    """The soft regime: the training rows at ``temperature``, or one candidate per temperature when more are given.
+
+    A Gaussian naive Bayes fitted at T=4 blurs its class means with other classes' mass, while a softmax
+    model matches the teacher's logits best at high T; so the temperature is a validation choice per kind.
+    """
+    if not more_temperatures:
+        return FitSet(X_train, softmax(teacher_train, temperature))
+    temperatures = dict.fromkeys([temperature, *more_temperatures])  # ordered, without repeats
+    return [FitSet(X_train, softmax(teacher_train, t), candidate_label(None, temperature=t)) for t in temperatures]
+
+
+def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, rng: np.random.Generator) -> dict:
+    """The training data of each fitting regime: ``name -> FitSet or [FitSet, ...]`` (train split only).
+
+    ``soft+transfer`` holds one teacher-labelled transfer set per recipe of ``cfg.transfer.recipes()``
+    (each drawn with its own child of ``rng``, so adding a candidate leaves the others unchanged); the
+    sweep fits each on the kinds it names, and selection keeps the validation-best per kind.
+    ``hard+transfer`` is the same rows with the teacher's argmax as labels: the baseline that separates
+    what the synthetic rows add from what the soft labels add.
+    """
+    T = cfg.transfer.temperature
+    teacher_train = predict_logits(teacher, dataset.X_train)
+    # hard labels go in one-hot, so a class missing from the labels still gets its own output column
+    one_hot = np.eye(dataset.n_classes)
+    available = {
+        "ground_truth": lambda: FitSet(dataset.X_train, one_hot[dataset.y_train]),
+        "hard": lambda: FitSet(dataset.X_train, one_hot[teacher_train.argmax(1)]),
+        "soft": lambda: _soft_sets(dataset.X_train, teacher_train, T, cfg.transfer.soft_temperatures),
+    }
+    recipes = cfg.transfer.recipes()
+    if recipes:
+        @cache  # both transfer regimes fit on the same rows, drawn and labelled once
+        def transfer_regime():
+            sets = []
+            for recipe, child in zip(recipes, rng.spawn(len(recipes))):
+                ts = build_transfer_set(
+                    lambda X: predict_logits(teacher, X), dataset.X_train, dataset.y_train,
+                    method=recipe.augmentation, n_synthetic=recipe.n_synthetic, rng=child,
+                    temperature=recipe.temperature or T, **recipe.params,
+                )
+                label = candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params, recipe.temperature)
+                sets.append(FitSet(ts.X, ts.probs, label, tuple(recipe.kinds) if recipe.kinds else None))
+            return sets
+        available["soft+transfer"] = transfer_regime
+        # same label as the soft candidate: it names the rows (the argmax is the same at every temperature)
+        available["hard+transfer"] = lambda: [FitSet(fs.X, one_hot[fs.y.argmax(1)], fs.label, fs.kinds)
+                                              for fs in transfer_regime()]
+    return {name: available[name]() for name in cfg.fitted_regimes()}
+
+
+def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
+                   teacher_val: np.ndarray, teacher_test: np.ndarray) -> tuple[list[FittedModel], pd.DataFrame]:
+    """Sweep every surrogate kind over its grid and regimes; keep the validation-selected model of each.
+
+    In ``soft+transfer`` every transfer-set candidate of the config competes like a grid point, so the
+    transfer set (augmentation and size) is chosen on validation fidelity too; the winner's label is
+    recorded in the model's ``transfer`` and in the sweep's ``transfer`` column.
+
+    Returns:
+        The selected surrogates (the distilled one per kind is the best soft-label regime by validation
+        fidelity; ground-truth and hard-label fits are its baselines) and the full sweep table.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    regimes = _surrogate_regimes(cfg, dataset, teacher, rng)
+    grids = {s.kind: [{**s.params, **g} for g in s.grid] if s.grid else
+             [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in cfg.surrogates}
+    sweep, fitted = sweep_surrogates(
+        grids, regimes, val=(dataset.X_val, teacher_val, dataset.y_val),
+        test=(dataset.X_test, teacher_test, dataset.y_test), n_jobs=cfg.n_jobs, progress=cfg.progress, seed=cfg.seed,
+    )
+    budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
+    selected = select_by_validation(sweep, budget=budget or None)
+    distilled = rank_by_validation(selected[selected.regime.isin(DISTILLED_REGIMES)]).drop_duplicates("kind")
+    models = []
+    for index, row in selected.iterrows():
+        if row.regime in DISTILLED_REGIMES:
+            role = "distilled" if index in distilled.index else "alternative"
+        else:
+            role = "baseline"
+        models.append(FittedModel(f"{row.kind}:{row.regime}", "surrogate", row.kind, row.regime, role,
+                                  fitted[index], json.loads(row.params_json), row.fit_seconds, row.transfer))
+    return models, sweep
