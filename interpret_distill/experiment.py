@@ -14,13 +14,13 @@ from typing import Callable
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import artifacts
 from .config import ExperimentConfig
 from .data import load_dataset
 from .errors import UserInputError
 from .models import predict_proba
+from .progress import progress_bar
 from .provenance import Timer, library_versions
 from .results import FittedModel, metrics_table
 from .students import check_students, fit_students
@@ -88,12 +88,14 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         >>> from interpret_distill import load_config
         >>> run_dir = run_experiment(load_config("iris"), "reports")  # doctest: +SKIP
     """
-    from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
+    from .attribution_stage import (
+        run_attribution,  # imported late: keeps Captum out of a plain data import
+    )
 
     check_run_target(out_root, cfg.name)  # now, not after minutes of training
     timer = Timer()
     progress = cfg.progress
-    stages = tqdm(total=6, desc=cfg.name, disable=not progress, unit="stage")
+    stages = progress_bar(total=6, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after

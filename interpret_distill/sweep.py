@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from .metrics import accuracy, fidelity, kl_divergence
+from .progress import progress_bar
 from .surrogates import build_surrogate
 
 COLUMNS = [
@@ -211,6 +211,6 @@ def sweep_surrogates(
     ]
     # return_as="generator" yields in submission order, so the progress bar ticks without reordering rows.
     results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    fitted = list(tqdm(results, total=len(tasks), desc="surrogate sweep", disable=not progress))
+    fitted = list(progress_bar(results, enabled=progress, total=len(tasks), desc="surrogate sweep"))
     frame = pd.DataFrame([row for row, _ in fitted], columns=COLUMNS)
     return frame, [model for _, model in fitted]

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from .models import predict_logits
+from .progress import progress_bar
 
 # (module, x_batch, target_batch, generator) -> scalar loss
 StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
@@ -114,7 +114,7 @@ def train_network(
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     log, best_state, stale = TrainLog(), copy.deepcopy(module.state_dict()), 0
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), enabled=progress, desc=desc, leave=False)
     for epoch in bar:
         module.train()
         order = torch.randperm(len(X_t), generator=generator)

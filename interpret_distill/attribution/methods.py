@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import torch
 from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, Saliency, ShapleyValueSampling
-from tqdm import tqdm
 
 from ..models import eval_mode
+from ..progress import progress_bar
 from . import sampling
 from .forward import as_forward, check_inputs, check_targets, is_differentiable
 from .native import native_attribution, native_kind
@@ -196,7 +196,7 @@ def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray,
     base = resolve_baseline(baseline, np.asarray(X), kwargs.pop("train_mean", None))
     pairs = [(name, m) for name, model in models.items() for m in methods if m in applicable_methods(model)]
     results: dict[tuple[str, str], np.ndarray] = {}
-    with tqdm(pairs, desc="attributions", disable=not progress, leave=False) as bar:
+    with progress_bar(pairs, enabled=progress, desc="attributions", leave=False) as bar:
         for name, m in bar:
             bar.set_postfix_str(f"{name}/{m}")
             results[(name, m)] = attribute(models[name], X, target, m, base, **kwargs)
