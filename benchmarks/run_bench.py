@@ -44,10 +44,13 @@ import torch
 
 from interpret_distill.config import REGIMES, StudentConfig, load_config
 from interpret_distill.data import load_dataset
-from interpret_distill.experiment import FittedModel, Timer, fit_surrogates, library_versions, metrics_table
 from interpret_distill.models import count_parameters, predict_proba
+from interpret_distill.provenance import Timer, library_versions
+from interpret_distill.results import FittedModel, metrics_table
+from interpret_distill.selection import rank_by_validation
 from interpret_distill.students import distill_student, train_scratch_student
-from interpret_distill.sweep import format_params, rank_by_validation
+from interpret_distill.surrogate_stage import fit_surrogates
+from interpret_distill.sweep import format_params
 from interpret_distill.teachers import resolve_teacher
 
 HERE = Path(__file__).resolve().parent
@@ -139,7 +142,7 @@ def _choices(values: pd.Series) -> str:
 
 def _readable(params_json: str, transfer: str) -> str:
     """A selected model's hyper-parameters and transfer set, without the seed: ``max_depth=8 · kde(...)``."""
-    params = json.loads(params_json)
+    params = dict(sorted(json.loads(params_json).items()))  # one order whatever the grid's
     params.pop("random_state", None)
     return " · ".join(p for p in (format_params(params), transfer if transfer != "train" else "") if p)
 
@@ -152,7 +155,7 @@ def aggregate(metrics: pd.DataFrame, sweep: pd.DataFrame) -> pd.DataFrame:
     whichever soft-label regime won); ``surrogate_sweep`` (every grid point × regime × transfer set).
     """
     scores = ["accuracy", "fidelity", "val_accuracy", "val_fidelity", "complexity_score", "fit_seconds", "n_params"]
-    metrics = metrics.assign(chosen=[_readable(p, t) for p, t in zip(metrics.params, metrics.transfer)])
+    metrics = metrics.assign(chosen=[_readable(p, t) for p, t in zip(metrics.params_json, metrics.transfer)])
     family = metrics.family
     parts = [
         (metrics[family == "teacher"].assign(section="teacher"), ["dataset", "section", "model", "kind", "regime"]),
@@ -226,7 +229,7 @@ def check_targets(metrics: pd.DataFrame, sweep: pd.DataFrame, wall_seconds: floa
         gains = []
         hard_keys = hard.params_json.map(_grid_key)
         for seed, row in distilled.iterrows():
-            same = hard[(hard.seed == seed) & (hard_keys == _grid_key(row.params))]
+            same = hard[(hard.seed == seed) & (hard_keys == _grid_key(row.params_json))]
             gains.append(row.fidelity - same.test_fidelity.item())
         gain = float(np.mean(gains))
         rows.append({"target": f"digits: tree of depth ≤ {TREE_DEPTH}, test fidelity ≥ {TREE_MIN_FIDELITY}",
