@@ -107,12 +107,3 @@ def test_same_scores_detects_overlapping_regimes():
     moved = hard.assign(test_fidelity=[0.7, 0.81])
     assert not render._same_scores(pd.concat([truth, moved]), "ground_truth", "hard")
     assert not render._same_scores(truth, "ground_truth", "hard")  # no hard-label fits at all
-
-
-def test_generic_table_formats_counts_shares_and_tiny_values():
-    frame = pd.DataFrame({"complexity_score": [16.0, 1290.0], "infidelity": [1.3e-5, 7e-4],
-                          "relative_infidelity": [0.0197, 0.5], "spearman_mean": [0.5, 0.25]})
-    table = render._generic_table(frame, formats={"infidelity": "{:.2e}", "relative_infidelity": "{:.2%}"})
-    texts = [[cell["text"] for cell in row["cells"]] for row in table["rows"]]
-    assert texts == [["16", "1.30e-05", "1.97%", "0.500"], ["1,290", "7.00e-04", "50.00%", "0.250"]]
-    assert table["rows"][0]["cells"][1]["sort"] == 1.3e-5  # sorting keeps the raw value

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from interpret_distill.report import render
 from interpret_distill.report.attribution_section import _sentence
+from interpret_distill.report.tables import generic_table
 
 
 def _run(agreement):
@@ -21,6 +21,6 @@ def test_sentence_uses_the_tables_three_decimals():
     sentence = _sentence(_run(table))
     assert "linear (native), Spearman rank correlation 0.890 ± 0.043 and top-5 agreement 0.662" in sentence
     assert "least alike: tree (native), Spearman 0.169" in sentence
-    cells = [c["text"] for c in render._generic_table(table)["rows"][0]["cells"]]
+    cells = [c["text"] for c in generic_table(table)["rows"][0]["cells"]]
     assert "0.890 ± 0.043" in cells  # the same text as in the table
     assert _sentence(_run(table.iloc[:0])) is None
