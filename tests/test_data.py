@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from interpret_distill.config import DataConfig
-from interpret_distill.data import guess_encoding, load_dataset
+from interpret_distill.data import existing_data_file, guess_encoding, load_dataset
 from interpret_distill.errors import DataError
+from tests._payload import Payload
 
 
 def _frame(n_per_class: int = 12, seed: int = 0) -> pd.DataFrame:
@@ -163,3 +164,22 @@ def test_mixed_type_labels_become_strings(tmp_path):
     path = tmp_path / "mixed.csv"
     frame.to_csv(path, index=False)
     assert load_dataset(DataConfig(source="csv", path=str(path), target="label")).class_names == ["1", "3.5", "two"]
+
+
+def test_npz_with_object_arrays_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.array([Payload(marker)] * 3, dtype=object), y=np.zeros(3))
+    with pytest.raises(DataError, match="pickled objects"):
+        load_dataset(DataConfig(source="npz", path=str(path)))
+    assert not marker.exists()
+
+
+def test_existing_data_file_names_a_missing_file_and_a_folder(tmp_path):
+    with pytest.raises(DataError, match="data file not found: .*check data.path"):
+        existing_data_file(DataConfig(source="csv", path=str(tmp_path / "nope.csv"), target="label"))
+    with pytest.raises(DataError, match="is a folder, not a file; point data.path at the csv file itself"):
+        existing_data_file(DataConfig(source="csv", path=str(tmp_path), target="label"))
+    (tmp_path / "d.csv").write_text("a,label\n1,x\n")
+    found = existing_data_file(DataConfig(source="csv", path=str(tmp_path / "d.csv"), target="label"))
+    assert found == tmp_path / "d.csv"

@@ -370,3 +370,62 @@ def test_a_width_sweep_labels_the_transfer_set_once_and_trains_as_distill_studen
     alone, _ = distill_student(dataset, teacher, cfg.sizes()[1], seed=2, progress=False)
     for a, b in zip(alone.state_dict().values(), trained[2].module.state_dict().values()):
         assert torch.equal(a, b)
+
+
+# ------------------------------------------------------------------ the student stage of a run: fit_students
+
+def _fake_student_sweep(scores):
+    """A stand-in for sweep_students: per width (hidden, val_fidelity, test_fidelity), a distilled and a scratch row."""
+    from interpret_distill.students import TrainedStudent
+    from interpret_distill.sweep import COLUMNS
+    from interpret_distill.training import TrainLog
+
+    def fake(dataset, teacher, cfg, teacher_probs, seed, progress):
+        trained = []
+        for width, val, test in scores:
+            for regime in ("kd", "scratch"):
+                row = dict.fromkeys(COLUMNS, 0.0) | {
+                    "kind": "student", "regime": regime, "transfer": "train", "params": f"hidden=[{width}]",
+                    "params_json": json.dumps({"arch": "mlp", "hidden": [width]}),
+                    "complexity_score": 10.0 * width + 3, "val_fidelity": val, "test_fidelity": test}
+                trained.append(TrainedStudent(nn.Linear(4, width), TrainLog(), row))
+        return trained
+
+    return fake
+
+
+def test_student_width_is_chosen_on_validation_with_its_scratch_twin(tiny_parts, monkeypatch):
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+    probs = {"val": teacher_val, "test": teacher_test}
+    # width 4 leads on validation, width 2 on test; width 8 ties width 4 on validation but is larger
+    monkeypatch.setattr(students, "sweep_students", _fake_student_sweep([(2, 0.80, 1.0), (4, 0.95, 0.5),
+                                                                         (8, 0.95, 0.9)]))
+    models, sweep, logs = students.fit_students(cfg, dataset, teacher, probs)
+    assert [(m.name, m.role, m.params["hidden"], m.model.out_features) for m in models] == [
+        ("student", "distilled", [4], 4), ("student_scratch", "baseline", [4], 4)]
+    assert logs["distilled"]["size"] == logs["scratch"]["size"] == "hidden=[4]"
+    assert len(sweep) == 6 and set(sweep.kind) == {"student"}
+
+    budgeted = cfg.model_copy(update={"student": cfg.student.model_copy(update={"budget": 30.0})})
+    models, _, _ = students.fit_students(budgeted, dataset, teacher, probs)
+    assert [m.params["hidden"] for m in models] == [[2], [2]]
+
+
+def test_student_budget_below_every_width_fails_before_training(tiny_parts, monkeypatch, tmp_path):
+    from interpret_distill import experiment
+
+    cfg, dataset, teacher, teacher_val, teacher_test = tiny_parts
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("students were trained although no width fits the budget")
+
+    monkeypatch.setattr(students, "sweep_students", must_not_train)
+    # the narrowest tiny student, 4 -> 2 -> 3: (4 x 2 + 2) + (2 x 3 + 3) = 19 parameters
+    tight = cfg.model_copy(update={"student": cfg.student.model_copy(update={"budget": 18.0})})
+    with pytest.raises(ConfigError, match=r"no student width fits student.budget 18 parameters \(smallest: 19\)"):
+        students.fit_students(tight, dataset, teacher, {"val": teacher_val, "test": teacher_test})
+    # through the pipeline: the data is read, the teacher is never trained
+    monkeypatch.setattr(experiment, "resolve_teacher", must_not_train)
+    with pytest.raises(ConfigError, match="no student width fits student.budget 18"):
+        experiment.run_experiment(tight, tmp_path, report=False)
+    assert not (tmp_path / tight.name).exists()

@@ -10,7 +10,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 EXPECTED = ("explore_results.ipynb", "surrogate_builders.ipynb")
 
 
@@ -91,6 +91,7 @@ def test_explore_results_notebook_runs_its_own_tiny_experiment_when_there_are_no
 
 
 @pytest.mark.notebook
+@pytest.mark.slow
 def test_surrogate_builders_notebook():
     nb = _execute("surrogate_builders.ipynb")
     text = _outputs(nb)

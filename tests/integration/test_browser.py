@@ -18,8 +18,8 @@ import pytest
 
 from interpret_distill.report import SIZE_BUDGET_BYTES, render_index, report_sizes
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"  # the screenshots the tests take (ignored by git)
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 

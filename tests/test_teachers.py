@@ -1,42 +1,37 @@
-"""Bring your own teacher: TorchScript, state_dict + built-in architecture, factory, nn.Module and callables."""
+"""Teachers (interpret_distill.teachers): your own as TorchScript, state_dict, factory, nn.Module or callable,
+checked against the data; files that would run code refused; trained teachers cached."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from interpret_distill import load_run
 from interpret_distill.attribution.forward import is_differentiable
-from interpret_distill.config import DataConfig, TeacherConfig, parse_config
+from interpret_distill.config import DataConfig, TeacherConfig
 from interpret_distill.data import load_dataset
 from interpret_distill.errors import ModelFileError, TeacherError
-from interpret_distill.models import MLP, SmallCNN, predict_logits
-from interpret_distill.teachers import CallableTeacher, resolve_teacher
+from interpret_distill.models import MLP, SmallCNN, predict_logits, predict_proba
+from interpret_distill.teachers import (
+    CallableTeacher,
+    existing_checkpoint,
+    load_checkpoint,
+    resolve_teacher,
+    teacher_cache_key,
+    train_teacher,
+)
+from tests._payload import Payload
 
 # test helpers script and save TorchScript teachers; torch marks torch.jit as deprecated
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.*deprecated:DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """A CSV with two numeric columns and one categorical column (3 levels): 5 encoded features, 3 classes."""
-    tmp = tmp_path_factory.mktemp("shop")
-    rng = np.random.default_rng(0)
-    n = 90
-    colour = rng.choice(["red", "green", "blue"], n)
-    a, b = rng.normal(size=n), rng.normal(size=n)
-    label = np.where(colour == "red", "keep", np.where(a > 0, "sell", "bin"))
-    path = tmp / "shop.csv"
-    pd.DataFrame({"a": a, "b": b, "colour": colour, "label": label}).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def dataset(shop):
-    return load_dataset(DataConfig(source="csv", path=str(shop), target="label", categorical=["colour"]))
+def dataset(shop_csv):
+    return load_dataset(DataConfig(source="csv", path=str(shop_csv), target="label", categorical=["colour"]))
 
 
 def _reference(seed: int = 0, dropout: float = 0.0) -> nn.Module:
@@ -174,64 +169,65 @@ def test_binary_single_logit_hint(tmp_path):
         _resolve(binary, teacher=nn.Linear(3, 1))
 
 
-# ---------------------------------------------------------------------------------------------- end to end
+# ----------------------------------------------------------------------------------------- checkpoint files
 
-def _config(shop, name: str) -> object:
-    return parse_config({
-        "name": name, "seed": 0, "progress": False, "n_jobs": 1,
-        "data": {"source": "csv", "path": str(shop), "target": "label", "categorical": ["colour"]},
-        "student": {"hidden": [4], "epochs": 2, "batch_size": 16},
-        "surrogates": [{"kind": "tree", "params": {"max_depth": 2}}, {"kind": "linear"}],
-        "regimes": ["hard", "soft"],
-        "attribution": {"methods": ["integrated_gradients", "feature_ablation", "native"], "examples": 5},
-    })
+def _small_dataset(tmp_path) -> object:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=rng.normal(size=(30, 2)), y=np.repeat([0, 1, 2], 10))
+    return load_dataset(DataConfig(source="npz", path=str(path)))
 
 
-def test_width_is_checked_before_anything_is_trained(shop, tmp_path, monkeypatch):
-    from interpret_distill import experiment
-
-    def must_not_train(*args, **kwargs):
-        raise AssertionError("a student was trained before the teacher was checked")
-
-    monkeypatch.setattr(experiment, "sweep_students", must_not_train)
-    with pytest.raises(TeacherError, match="outputs 2 values per row"):
-        experiment.run_experiment(_config(shop, "wide"), tmp_path, teacher=nn.Linear(5, 2))
-    assert not any(tmp_path.iterdir())
-
-
-def test_run_experiment_with_an_nn_module(shop, tmp_path):
-    from interpret_distill.experiment import run_experiment
-
-    class Custom(nn.Module):  # not one of the built-in architectures: saved by tracing
-        def __init__(self):
-            super().__init__()
-            self.body = _reference(seed=3)
-
-        def forward(self, x):
-            return self.body(x) * 2.0
-
-    net = Custom()
-    run = load_run(run_experiment(_config(shop, "module"), tmp_path, teacher=net, report=False))
-    assert run.info["teacher"]["source"] == "python" and run.info["teacher"]["inputs"] == "raw"
-    assert run.metrics.set_index("model").loc["teacher", "kind"] == "custom"
-    scaling = run.dataset["scaling"]
-    raw = (run.X_test * np.asarray(scaling["scale"]) + np.asarray(scaling["offset"])).astype(np.float32)
-    # the saved teacher (traced, scaling included) takes the run's standardised rows, as every model of the run does
-    np.testing.assert_allclose(predict_logits(run.model("teacher"), run.X_test), predict_logits(net, raw),
-                               rtol=1e-5, atol=1e-5)
-    assert ("teacher", "integrated_gradients") in run.attributions
+@pytest.mark.parametrize("writer", ["torch.save", "pickle protocol 2", "pickle default protocol"])
+def test_malicious_teacher_checkpoint_is_refused_and_never_executed(tmp_path, writer):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "teacher.pt"
+    payload = {"state_dict": {"0.weight": Payload(marker)}}
+    if writer == "torch.save":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=2 if writer.endswith("2") else None))
+    with pytest.raises(ModelFileError, match="could run code, so it was refused"):
+        load_checkpoint(path, TeacherConfig(hidden=[]), _small_dataset(tmp_path))
+    assert not marker.exists(), "loading the checkpoint executed code"
 
 
-def test_run_experiment_with_a_numpy_callable(shop, tmp_path):
-    """Gradient methods are skipped for a teacher without gradients; the model file is marked unavailable."""
-    from interpret_distill.experiment import run_experiment
+def test_existing_checkpoint_names_a_missing_file_a_folder_and_an_empty_file(tmp_path):
+    with pytest.raises(ModelFileError, match="teacher checkpoint not found"):
+        existing_checkpoint(tmp_path / "teacher.pt")
+    (tmp_path / "weights").mkdir()
+    with pytest.raises(ModelFileError, match="is a folder; name the TorchScript or state_dict file"):
+        existing_checkpoint(tmp_path / "weights")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        existing_checkpoint(tmp_path / "empty.pt")
+    torch.save({"w": torch.zeros(1)}, tmp_path / "ok.pt")
+    assert existing_checkpoint(tmp_path / "ok.pt") == tmp_path / "ok.pt"
 
-    weights = np.random.default_rng(1).normal(size=(5, 3))
-    run_dir = run_experiment(_config(shop, "callable"), tmp_path, teacher=lambda x: x.numpy() @ weights)
-    run = load_run(run_dir)
-    assert ("teacher", "feature_ablation") in run.attributions
-    assert ("teacher", "integrated_gradients") not in run.attributions
-    assert ("student", "integrated_gradients") in run.attributions
-    with pytest.raises(ModelFileError, match="not saved with the run"):
-        run.model("teacher")
-    assert (run_dir / "report.html").is_file()
+
+# --------------------------------------------------------------------------------------- the teacher cache
+
+def test_teacher_is_cached_by_data_and_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTERPRET_DISTILL_CACHE", str(tmp_path))
+    from interpret_distill.config import DataConfig
+
+    ds = load_dataset(DataConfig(source="sklearn", name="iris"), seed=0)
+    cfg = TeacherConfig(hidden=[8], epochs=3, batch_size=16)
+    first, info1 = train_teacher(ds, cfg, seed=0, progress=False)
+    second, info2 = train_teacher(ds, cfg, seed=0, progress=False)
+    assert (info1["cached"], info2["cached"]) == (False, True)
+    np.testing.assert_array_equal(predict_proba(first, ds.X_test), predict_proba(second, ds.X_test))
+    assert teacher_cache_key(ds, cfg, 0) != teacher_cache_key(ds, cfg, 1)
+    assert teacher_cache_key(ds, cfg, 0) != teacher_cache_key(ds, TeacherConfig(hidden=[8], epochs=4), 0)
+
+
+def test_a_cache_that_cannot_be_written_warns_and_the_teacher_is_still_returned(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("INTERPRET_DISTILL_CACHE", str(blocker))  # a file where the cache folder should be
+    from interpret_distill.config import DataConfig
+
+    ds = load_dataset(DataConfig(source="sklearn", name="iris"), seed=0)
+    with pytest.warns(UserWarning, match="not cached .*INTERPRET_DISTILL_CACHE"):
+        module, info = train_teacher(ds, TeacherConfig(hidden=[8], epochs=2, batch_size=16), seed=0, progress=False)
+    assert info["cached"] is False and predict_proba(module, ds.X_test).shape == (len(ds.y_test), 3)

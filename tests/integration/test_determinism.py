@@ -12,7 +12,10 @@ import yaml
 from interpret_distill import load_run
 from interpret_distill.cli import main
 from interpret_distill.config import parse_config
-from interpret_distill.experiment import TIMING_COLUMNS, run_experiment
+from interpret_distill.experiment import run_experiment
+from interpret_distill.results import TIMING_COLUMNS
+
+pytestmark = pytest.mark.slow
 
 FAST = {
     "name": "det",
