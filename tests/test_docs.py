@@ -23,7 +23,8 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
 
 def test_the_examples_are_not_all_skipped():
     attempted = sum(doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE,
-                                    report=False).attempted for name in ("interpret_distill.surrogates",
-                                                                         "interpret_distill.sweep",
-                                                                         "interpret_distill.metrics"))
+                                    report=False).attempted
+                    for name in ("interpret_distill.surrogates", "interpret_distill.surrogates.tree",
+                                 "interpret_distill.surrogates._export", "interpret_distill.sweep",
+                                 "interpret_distill.metrics"))
     assert attempted >= 20

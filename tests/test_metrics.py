@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from interpret_distill import metrics
-from interpret_distill.metrics import (accuracy, agreement_matrix, evaluate, fidelity, kl_divergence,
-                                       latency_ms_per_1k, total_variation)
+from interpret_distill.metrics import (
+    accuracy,
+    agreement_matrix,
+    evaluate,
+    fidelity,
+    kl_divergence,
+    latency_ms_per_1k,
+    total_variation,
+)
 
 TEACHER = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.25, 0.25]])
 MODEL = np.array([[0.6, 0.3, 0.1], [0.5, 0.4, 0.1], [0.2, 0.2, 0.6], [0.1, 0.8, 0.1]])

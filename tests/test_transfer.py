@@ -320,7 +320,8 @@ def test_local_kde_degenerate_inputs_and_errors():
 def test_check_augmentation_names_and_parameters():
     check_augmentation("kde", {"bandwidth": 0.3})
     check_augmentation("neighbours", {"k": 5})
-    with pytest.raises(ValueError, match="unknown augmentation 'cutmix'; allowed: kde, local_kde, mixup, neighbours, noise"):
+    with pytest.raises(ValueError,
+                       match="unknown augmentation 'cutmix'; allowed: kde, local_kde, mixup, neighbours, noise"):
         check_augmentation("cutmix")
     with pytest.raises(ValueError, match="has no parameter.*sigma; allowed: scale"):
         check_augmentation("noise", {"sigma": 1.0})
@@ -360,7 +361,7 @@ def test_surrogate_regimes_build_each_candidate_from_train_only():
     """The pipeline's regimes: one teacher-labelled set per recipe, with its kinds, drawn from train rows only."""
     from interpret_distill.config import parse_config
     from interpret_distill.data import load_dataset
-    from interpret_distill.experiment import _surrogate_regimes
+    from interpret_distill.surrogate_stage import _surrogate_regimes
 
     cfg = parse_config({
         "name": "x", "data": {"name": "iris"},
@@ -404,7 +405,7 @@ def test_soft_regime_offers_one_candidate_per_temperature():
     from interpret_distill.config import parse_config
     from interpret_distill.data import load_dataset
     from interpret_distill.errors import ConfigError
-    from interpret_distill.experiment import _surrogate_regimes
+    from interpret_distill.surrogate_stage import _surrogate_regimes
 
     base = {"name": "x", "data": {"name": "iris"}}
     dataset = load_dataset(parse_config(base).data, 0)

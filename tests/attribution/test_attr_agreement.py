@@ -5,8 +5,15 @@ import warnings
 import numpy as np
 import pytest
 
-from interpret_distill.attribution import (METRICS, agreement, agreement_table, cosine, sign_agreement, spearman,
-                                           topk_agreement)
+from interpret_distill.attribution import (
+    METRICS,
+    agreement,
+    agreement_table,
+    cosine,
+    sign_agreement,
+    spearman,
+    topk_agreement,
+)
 
 REF = np.array([[5.0, -4.0, 3.0, 2.0, 1.0, 0.5]])
 

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_distill.attribution import (attribute, curve_area, deletion_curve, faithfulness_curves,
-                                           faithfulness_table, infidelity_score, insertion_curve, random_curve)
+from interpret_distill.attribution import (
+    attribute,
+    curve_area,
+    deletion_curve,
+    faithfulness_curves,
+    faithfulness_table,
+    infidelity_score,
+    insertion_curve,
+    random_curve,
+)
 from interpret_distill.surrogates import TreeSurrogate
 
 D = 8

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_distill.attribution import (METHODS, MethodSpec, applicable_methods, attribute, attribute_many,
-                                           patch_feature_mask, resolve_baseline)
+from interpret_distill.attribution import (
+    METHODS,
+    MethodSpec,
+    applicable_methods,
+    attribute,
+    attribute_many,
+    patch_feature_mask,
+    resolve_baseline,
+)
 from interpret_distill.surrogates import LinearSurrogate, TreeSurrogate
 
 D, K = 6, 3

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
 
 from interpret_distill.attribution import attribute, native_attribution, native_kind
 from interpret_distill.surrogates import LinearSurrogate, NaiveBayesSurrogate, TreeSurrogate
@@ -21,12 +23,18 @@ def data():
     return X, proba, proba.argmax(axis=1)
 
 
-def test_native_kind_is_duck_typed(data):
+def test_native_kind_is_declared_by_the_surrogates_and_duck_typed_otherwise(data):
     X, P, _ = data
-    assert native_kind(LinearSurrogate().fit(X, P)) == "linear"
-    assert native_kind(TreeSurrogate(max_depth=2).fit(X, P)) == "tree"
-    assert native_kind(NaiveBayesSurrogate().fit(X, P)) == "naive_bayes"
+    # the decomposition's name (a key of native.DECOMPOSITIONS), as each surrogate class declares it
+    assert native_kind(LinearSurrogate().fit(X, P)) == "linear_terms"
+    assert native_kind(TreeSurrogate(max_depth=2).fit(X, P)) == "saabas"
+    assert native_kind(NaiveBayesSurrogate().fit(X, P)) == "gaussian_evidence"
     assert native_kind(torch.nn.Linear(4, 3)) is None
+    # estimators from elsewhere with the same fitted attributes
+    y = P.argmax(axis=1)
+    assert native_kind(LogisticRegression().fit(X, y)) == "linear_terms"
+    assert native_kind(GaussianNB().fit(X, y)) == "gaussian_evidence"
+    assert native_kind(object()) is None
 
 
 def test_linear_native_is_exact_logit_decomposition(data):
