@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test bench bench-heldout bench-ablation clean
+.PHONY: venv report test test-fast lint bench bench-heldout bench-ablation clean
 
 venv: $(STAMP)
 
@@ -19,8 +19,16 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(VENV)/bin/interpret-distill run --default --out reports
 
+# the whole suite: unit tests, end-to-end runs, notebooks and (when Chromium is installed) the browser checks
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# unit tests only, no whole experiment run, notebook or browser: a minute or two, for the edit-test loop
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not browser and not notebook"
+
+lint: $(STAMP)
+	$(PY) -m ruff check interpret_distill tests benchmarks
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_bench.py
