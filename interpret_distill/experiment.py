@@ -6,6 +6,7 @@ import json
 import platform
 import shutil
 import tempfile
+import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,7 @@ from .provenance import Timer, library_versions
 from .results import FittedModel, metrics_table
 from .students import check_students, fit_students
 from .surrogate_stage import fit_surrogates
-from .teachers import resolve_teacher
+from .teachers import drawn_split_caveat, resolve_teacher
 
 
 def check_run_target(out_root: str | Path, name: str) -> None:
@@ -103,6 +104,11 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
                                                        use_cache=use_cache, progress=progress)
+    caveats = list(dataset.notes)  # already warned while loading; recorded in run.json and the report's summary
+    split_caveat = drawn_split_caveat(dataset, teacher_info["source"])
+    if split_caveat:
+        warnings.warn(f"{cfg.name}: {split_caveat}", stacklevel=2)
+        caveats.append(split_caveat)
     stages.update()
     teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
@@ -142,6 +148,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "machine": {"platform": platform.platform(), "threads": torch.get_num_threads()},
             "timings": timer.seconds,
             "dataset": dataset.summary(),
+            "warnings": caveats,
             "teacher": teacher_info,
             "students": student_logs,
             "attribution": attribution.info,

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from .config import TeacherConfig
 from .data import Dataset
-from .errors import ModelFileError, TeacherError, first_line
+from .errors import ConfigError, ModelFileError, TeacherError, first_line
 from .models import build_network, count_parameters, load_torchscript, predict_logits
 from .training import log_likelihood_score_fn, train_network
 
@@ -515,6 +515,11 @@ def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") ->
                            "teacher.inputs (raw: the file's values, scaled: standardised features)")
 
 
+# how to declare a split, named wherever the workbench has to ask for one
+DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; or "
+                     "data.path: {train: file, test: file}; see docs/bring_your_own.md")
+
+
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
                     use_cache: bool = True, progress: bool = True) -> tuple[nn.Module, dict]:
     """The teacher for an experiment: the one passed in, a configured file or factory, or a trained one.
@@ -522,6 +527,7 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
     A user's teacher (``teacher=``, ``cfg.checkpoint`` or ``cfg.factory``) gets the raw feature values when
     ``cfg.inputs == "raw"`` (see :class:`RawInputTeacher`) and is checked against the data before anything is
     trained: it must map ``(n, d)`` float32 rows to ``(n, n_classes)`` finite logits. Every teacher is frozen.
+    ``cfg.trained_on: declared_train`` needs a split declared with the data.
 
     Args:
         dataset: the splits (input width, classes and the scaling to undo).
@@ -536,12 +542,17 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
 
     Raises:
         TeacherError, ModelFileError: the teacher cannot be loaded or does not fit the data.
+        ConfigError: ``cfg.trained_on`` is ``declared_train`` but the data declares no split.
 
     Example:
         >>> teacher, info = resolve_teacher(dataset, TeacherConfig(checkpoint="teacher.ts"))  # doctest: +SKIP
         >>> info["kind"]  # doctest: +SKIP
         'torchscript'
     """
+    if cfg.trained_on == "declared_train" and dataset.split_origin != "declared":
+        raise ConfigError(f"teacher.trained_on is declared_train but dataset {dataset.name!r} declares no split, so "
+                          f"the workbench would draw its own; declare the split ({DECLARE_SPLIT_HOW}) or set "
+                          "teacher.trained_on: unknown")
     if teacher is not None:
         if isinstance(teacher, nn.Module):
             module = teacher
@@ -574,6 +585,35 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         p.requires_grad_(False)  # the teacher is frozen: students and attributions never update it
     info["n_params"] = count_parameters(module)
     return module, info
+
+
+def drawn_split_caveat(dataset: Dataset, teacher_source: str) -> str | None:
+    """The one-sentence warning for a brought teacher whose test split was drawn here, or None.
+
+    A teacher trained elsewhere was trained on rows the workbench does not know; a split drawn here puts some of
+    them into its test split, and every test number (teacher accuracy, fidelity, the explained examples) then rewards
+    memory. A declared split, or a teacher trained here on the train split, needs no warning.
+
+    Args:
+        dataset: the splits (their ``split_origin``).
+        teacher_source: the teacher info's ``source``: ``"trained"`` for a teacher trained here.
+
+    Returns:
+        The sentence, or None.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> drawn_split_caveat(ds, "checkpoint:teacher.ts")[:46]
+        'The test split was drawn here by the workbench'
+        >>> drawn_split_caveat(ds, "trained") is None
+        True
+    """
+    if teacher_source == "trained" or dataset.split_origin == "declared":
+        return None
+    return ("The test split was drawn here by the workbench, not declared with the data, so if the teacher saw any "
+            "of its rows in training every test number in this report is optimistic; declare the split the teacher "
+            f"was trained on ({DECLARE_SPLIT_HOW}).")
 
 
 def _kind(module: nn.Module, cfg: TeacherConfig) -> str:
