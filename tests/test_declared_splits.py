@@ -419,7 +419,7 @@ def test_a_memorising_teacher_is_at_chance_on_a_declared_split_and_flagged_on_a_
 
 def test_transfer_sets_and_students_draw_only_from_the_declared_train_rows(tmp_path, monkeypatch):
     """Train, validation and test rows lie far apart: every row anything is fitted on lies near the train rows."""
-    from interpret_distill import experiment, students
+    from interpret_distill import students, surrogate_stage
 
     rng = np.random.default_rng(0)
     y = np.tile(np.arange(CLASSES), 12)
@@ -427,7 +427,7 @@ def test_transfer_sets_and_students_draw_only_from_the_declared_train_rows(tmp_p
                                                                                    ("test", 20))}
     path = _npz(tmp_path, **arrays, y_train=y, y_val=y, y_test=y)
     fitted_on = []
-    real_sweep, real_train = experiment.sweep_surrogates, students._train
+    real_sweep, real_train = surrogate_stage.sweep_surrogates, students._train
 
     def sweep_spy(grids, regimes, *args, **kwargs):
         for sets in regimes.values():
@@ -438,7 +438,7 @@ def test_transfer_sets_and_students_draw_only_from_the_declared_train_rows(tmp_p
         fitted_on.append(X)
         return real_train(module, X, *args, **kwargs)
 
-    monkeypatch.setattr(experiment, "sweep_surrogates", sweep_spy)
+    monkeypatch.setattr(surrogate_stage, "sweep_surrogates", sweep_spy)
     monkeypatch.setattr(students, "_train", train_spy)
     cfg = parse_config(_tiny("far", {"source": "npz", "path": path},
                              transfer={"augmentation": "mixup", "n_synthetic": 60,
