@@ -16,6 +16,7 @@ from .errors import ConfigError, UserInputError
 
 
 FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
@@ -396,7 +397,16 @@ class ExperimentConfig(_Strict):
                                description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
                                            "others baselines (hard+transfer: the transfer rows, hard labels)")
     n_jobs: int = Field(-1, description="joblib workers for the surrogate sweep (-1: all cores)")
+    device: str = Field("auto", description="where networks train and run: auto (CUDA when available, else CPU), cpu, cuda, "
+                                    "cuda:N or mps")
     progress: bool = True
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not DEVICE_PATTERN.match(value):
+            raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
+        return value
 
     @field_validator("n_jobs")
     @classmethod

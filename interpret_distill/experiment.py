@@ -19,7 +19,9 @@ from torch import nn
 from . import artifacts
 from .config import ExperimentConfig
 from .data import load_dataset
-from .errors import UserInputError
+from .compute import resolve_device
+from .errors import ConfigError, UserInputError
+from .memory import check_memory
 from .models import predict_proba
 from .progress import progress_bar
 from .provenance import Timer, library_versions
@@ -89,21 +91,24 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         >>> from interpret_distill import load_config
         >>> run_dir = run_experiment(load_config("iris"), "reports")  # doctest: +SKIP
     """
-    from .attribution_stage import (
-        run_attribution,  # imported late: keeps Captum out of a plain data import
-    )
+    from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
 
     check_run_target(out_root, cfg.name)  # now, not after minutes of training
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     timer = Timer()
     progress = cfg.progress
     stages = progress_bar(total=6, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
+        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
     stages.update()
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
-                                                       use_cache=use_cache, progress=progress)
+                                                       use_cache=use_cache, progress=progress, device=device)
     caveats = list(dataset.notes)  # already warned while loading; recorded in run.json and the report's summary
     split_caveat = drawn_split_caveat(dataset, teacher_info["source"])
     if split_caveat:
@@ -145,7 +150,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "config": cfg.model_dump(mode="json"),
             "versions": library_versions(),
-            "machine": {"platform": platform.platform(), "threads": torch.get_num_threads()},
+            "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "device": str(device)},
             "timings": timer.seconds,
             "dataset": dataset.summary(),
             "warnings": caveats,

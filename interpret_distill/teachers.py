@@ -80,7 +80,7 @@ def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
 
 
 def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_cache: bool = True,
-                  progress: bool = True) -> tuple[nn.Module, dict]:
+                  progress: bool = True, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """Train the teacher with early stopping on validation log-likelihood, reusing a cached one when possible.
 
     Args:
@@ -89,6 +89,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
         seed: seeds initialisation, dropout and shuffling.
         use_cache: read and write the on-disk cache keyed by :func:`teacher_cache_key`.
         progress: show a progress bar.
+        device: where it trains (initialised on the CPU first, so every device starts from the same weights).
 
     Returns:
         The trained module (eval mode) and an info dict (``cached``, ``log``, ``cache_key``).
@@ -101,10 +102,10 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
-                               **_architecture_sizes(cfg))
+                               **_architecture_sizes(cfg)).to(device)
     if use_cache and path.is_file():
         try:
-            saved = torch.load(path, weights_only=True)
+            saved = torch.load(path, weights_only=True, map_location=device)
             module.load_state_dict(saved["state_dict"])
             module.eval()
             return module, {"cached": True, "cache_key": key, "log": json.loads(saved["log"])}
@@ -521,7 +522,8 @@ DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' col
 
 
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
-                    use_cache: bool = True, progress: bool = True) -> tuple[nn.Module, dict]:
+                    use_cache: bool = True, progress: bool = True,
+                    device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """The teacher for an experiment: the one passed in, a configured file or factory, or a trained one.
 
     A user's teacher (``teacher=``, ``cfg.checkpoint`` or ``cfg.factory``) gets the raw feature values when
@@ -536,6 +538,7 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         teacher: the user's ``nn.Module`` or a callable ``tensor -> logits``; overrides the config.
         use_cache: reuse a cached trained teacher.
         progress: show a progress bar while training.
+        device: where the teacher trains and runs (a plain callable stays on the CPU).
 
     Returns:
         The frozen module in eval mode and an info dict (``source``, ``kind``, ``n_params``, ...).
@@ -572,13 +575,14 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         info = {"source": f"factory:{cfg.factory}", "kind": _kind(module, cfg)}
     else:
         check_output_width_arch(dataset, cfg)
-        module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress)
+        module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress, device=device)
         info["source"] = "trained"
         info["kind"] = cfg.arch
     if info["source"] != "trained":
         info["inputs"] = cfg.inputs
         if cfg.inputs == "raw":
             module = RawInputTeacher(module, dataset.offset, dataset.scale)
+    module.to(device)  # buffers too (RawInputTeacher's scaling); a module without tensors is unaffected
     check_output_width(module, dataset, info["source"])
     module.eval()
     for p in module.parameters():
