@@ -376,6 +376,22 @@ class AttributionConfig(_Strict):
     top_k: int = Field(5, ge=1)
 
 
+class ParallelConfig(_Strict):
+    """Where the independent fits of the sweeps run (the worker count is the top-level ``n_jobs``)."""
+
+    backend: Literal["loky", "dask"] = Field("loky", description="loky: processes on this machine; dask: a cluster")
+    scheduler: str | None = Field(
+        None, description="dask: address of a running scheduler, e.g. tcp://host:8786 (null: a local cluster of "
+                          "n_jobs workers on the loopback interface)"
+    )
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> "ParallelConfig":
+        if self.scheduler is not None and self.backend != "dask":
+            raise ValueError("parallel.scheduler is read only with parallel.backend: dask")
+        return self
+
+
 class ExperimentConfig(_Strict):
     """One experiment: data → teacher → student + surrogates → evaluation → report."""
 
@@ -396,7 +412,8 @@ class ExperimentConfig(_Strict):
     regimes: list[str] = Field(default_factory=lambda: list(REGIMES),
                                description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
                                            "others baselines (hard+transfer: the transfer rows, hard labels)")
-    n_jobs: int = Field(-1, description="joblib workers for the surrogate sweep (-1: all cores)")
+    n_jobs: int = Field(-1, description="workers for the surrogate sweep (-1: all cores)")
+    parallel: ParallelConfig = ParallelConfig()
     device: str = Field("auto", description="where networks train and run: auto (CUDA when available, else CPU), cpu, cuda, "
                                     "cuda:N or mps")
     progress: bool = True

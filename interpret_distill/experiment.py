@@ -23,6 +23,7 @@ from .compute import resolve_device
 from .errors import ConfigError, UserInputError
 from .memory import check_memory
 from .models import predict_proba
+from .parallel import open_engine
 from .progress import progress_bar
 from .provenance import Timer, library_versions
 from .results import FittedModel, metrics_table
@@ -119,8 +120,9 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     with timer.stage("students"):
         students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs)
     stages.update()
-    with timer.stage("surrogates"):
-        surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"])
+    with timer.stage("surrogates"), open_engine(cfg.parallel.backend, cfg.n_jobs, cfg.parallel.scheduler) as engine:
+        surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"],
+                                           engine)
     stages.update()
     models = [
         FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from .metrics import accuracy, fidelity, kl_divergence
-from .progress import progress_bar
+from .parallel import Engine
 from .surrogates import build_surrogate
 
 COLUMNS = [
@@ -164,15 +163,16 @@ def sweep_surrogates(
     *,
     val: tuple[np.ndarray, np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray, np.ndarray],
-    n_jobs: int = 1,
+    engine: Engine = Engine(),
     progress: bool = True,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, list]:
     """Fit every kind × regime × candidate set × grid point; score fidelity and accuracy on validation and test.
 
-    Fits run in parallel with joblib; every fit gets ``random_state=seed`` (for kinds that have one
-    and whose grid does not set it), so the numbers do not depend on ``n_jobs``. Rows come in the
-    order kind, regime, candidate set, grid point.
+    Fits run in parallel on ``engine`` (loky workers or a Dask cluster; the fitting sets and evaluation splits
+    reach each worker once); every fit gets ``random_state=seed`` (for kinds that have one and whose grid does not
+    set it), so the numbers do not depend on the engine or its workers. Rows come in the order kind, regime,
+    candidate set, grid point.
 
     Args:
         kinds_grids: surrogate kind -> list of hyper-parameter dicts (e.g. each kind's ``default_grid``).
@@ -181,7 +181,7 @@ def sweep_surrogates(
             fitted only for its ``kinds``).
         val: ``(X, teacher_probs, y)`` of the validation split (fidelity = top-1 agreement with the teacher).
         test: the same for the test split (reported, never used to choose).
-        n_jobs: joblib workers (``-1``: all cores).
+        engine: where the fits run (:class:`~interpret_distill.parallel.Engine`; default: in this process).
         progress: show a progress bar.
         seed: ``random_state`` of the fits.
 
@@ -202,15 +202,16 @@ def sweep_surrogates(
     evaluation = {"val": val, "test": test}
     candidates = {regime: _fit_sets(value) for regime, value in regimes.items()}
     tasks = [
-        delayed(_fit_one)(kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation)
+        (kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation)
         for kind, grid in kinds_grids.items()
         for regime, sets in candidates.items()
         for fs in sets
         if fs.kinds is None or kind in fs.kinds
         for params in grid
     ]
-    # return_as="generator" yields in submission order, so the progress bar ticks without reordering rows.
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    fitted = list(progress_bar(results, enabled=progress, total=len(tasks), desc="surrogate sweep"))
+    # each array once, however many fits use it (a transfer set serves every grid point of several kinds)
+    arrays = {id(a): a for sets in candidates.values() for fs in sets for a in (fs.X, fs.y)}
+    fitted = list(engine.map(_fit_one, tasks, shared=[evaluation, *arrays.values()], progress=progress,
+                             desc="surrogate sweep"))
     frame = pd.DataFrame([row for row, _ in fitted], columns=COLUMNS)
     return frame, [model for _, model in fitted]
