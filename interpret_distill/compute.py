@@ -2,13 +2,15 @@
 
 The run's ``device`` setting is resolved once (:func:`resolve_device`) and passed down; a model's queries move one
 bounded chunk of rows at a time to the model's device and bring the results back as numpy (:func:`row_chunks`), so
-memory stays bounded by the chunk, not the data.
+memory stays bounded by the chunk, not the data; a fit capped at a number of rows takes a stratified subsample
+(:func:`stratified_rows`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 
 from .config import DEVICE_PATTERN
@@ -67,3 +69,32 @@ def row_chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     for start in range(0, n_rows, chunk_rows):
         yield slice(start, min(start + chunk_rows, n_rows))
+
+
+def stratified_rows(labels: np.ndarray, n_rows: int, seed: int) -> np.ndarray:
+    """Indices of a seeded subsample of ``n_rows`` rows that keeps every class's share (largest remainders).
+
+    Args:
+        labels: ``(n,)`` class of each row (for soft labels: their argmax).
+        n_rows: rows to keep (all of them when ``n_rows >= n``).
+        seed: seeds the draw within each class.
+
+    Returns:
+        Sorted row indices.
+
+    Example:
+        >>> labels = np.array([0] * 90 + [1] * 10)
+        >>> rows = stratified_rows(labels, 20, seed=0)
+        >>> len(rows), int((labels[rows] == 1).sum())
+        (20, 2)
+    """
+    labels = np.asarray(labels)
+    if n_rows >= len(labels):
+        return np.arange(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = counts * n_rows / len(labels)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind="stable")[: n_rows - take.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    picked = [rng.choice(np.flatnonzero(labels == c), size=k, replace=False) for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(picked))

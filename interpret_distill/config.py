@@ -363,6 +363,9 @@ class SurrogateConfig(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, Any]] | None = Field(None, description="hyper-parameter grid for the sweep")
     budget: float | None = Field(None, gt=0, description="max complexity score of the selected model")
+    fit_rows: int | None = Field(
+        None, gt=0, description="the most rows one fit sees: larger fitting sets (transfer sets) are subsampled, "
+                                "stratified by the teacher's class; validation and test are always scored whole")
 
 
 class AttributionConfig(_Strict):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from .config import ExperimentConfig
 from .errors import ConfigError
 
@@ -71,13 +73,14 @@ def run_allocations(cfg: ExperimentConfig, n_train: int, n_features: int, n_clas
             rows = n_train + recipe.n_synthetic
             allocations.append(Allocation(knob, f"transfer set of {rows:,} rows", rows * (row + labels_per_row)))
         linear = [i for i, r in enumerate(recipes) if r.kinds is None or "linear" in r.kinds]
-        if linear and any(s.kind == "linear" for s in cfg.surrogates):  # X once per class with mass, per worker
+        linear_cfg = next((s for s in cfg.surrogates if s.kind == "linear"), None)
+        if linear and linear_cfg is not None:  # X once per class with mass, per worker
             workers = (os.cpu_count() or 1) if cfg.n_jobs == -1 else cfg.n_jobs
             largest = max(linear, key=lambda i: recipes[i].n_synthetic)
-            rows = n_train + recipes[largest].n_synthetic
-            allocations.append(Allocation(allocations[largest].knob,
-                                          f"linear surrogate fits ({workers} workers, {rows:,} rows x {n_classes} "
-                                          "classes)", workers * rows * n_classes * row))
+            rows = min(n_train + recipes[largest].n_synthetic, linear_cfg.fit_rows or np.inf)
+            allocations.append(Allocation(f"{allocations[largest].knob} or the linear surrogate's fit_rows",
+                                          f"linear surrogate fits ({workers} workers, {int(rows):,} rows x "
+                                          f"{n_classes} classes)", int(workers * rows * n_classes * row)))
     if cfg.student.transfer_set is not None:
         rows = n_train + cfg.student.transfer_set.n_synthetic
         allocations.append(Allocation("student.transfer_set.n_synthetic", f"student transfer set of {rows:,} rows",

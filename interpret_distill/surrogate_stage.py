@@ -104,7 +104,7 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     sweep, fitted = sweep_surrogates(
         grids, regimes, val=(dataset.X_val, teacher_val, dataset.y_val),
         test=(dataset.X_test, teacher_test, dataset.y_test), engine=engine or Engine("loky", cfg.n_jobs),
-        progress=cfg.progress, seed=cfg.seed,
+        progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in cfg.surrogates},
     )
     budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
     selected = select_by_validation(sweep, budget=budget or None)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from .compute import stratified_rows
 from .metrics import accuracy, fidelity, kl_divergence
 from .parallel import Engine
 from .surrogates import build_surrogate
@@ -106,8 +107,17 @@ def _aligned_proba(model, X: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_fit, y_fit,
-             evaluation) -> tuple[dict, object]:
-    """Fit one surrogate and score it on validation and test (runs in a joblib worker)."""
+             evaluation, fit_rows: int | None, seed: int) -> tuple[dict, object]:
+    """Fit one surrogate and score it on validation and test (runs in a joblib worker).
+
+    With ``fit_rows`` below the fitting set's size it is fitted on a stratified subsample of that many rows
+    (the same rows for every grid point), named in the ``transfer`` column.
+    """
+    if fit_rows is not None and len(X_fit) > fit_rows:
+        labels = y_fit.argmax(axis=1) if np.ndim(y_fit) == 2 else y_fit
+        rows = stratified_rows(labels, fit_rows, seed)
+        transfer = f"{transfer} [subsample of {fit_rows:,} / {len(X_fit):,} rows]"
+        X_fit, y_fit = X_fit[rows], y_fit[rows]
     model = build_surrogate(kind, **full)
     start = time.perf_counter()
     # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster.
@@ -166,6 +176,7 @@ def sweep_surrogates(
     engine: Engine = Engine(),
     progress: bool = True,
     seed: int = 0,
+    fit_rows: dict[str, int | None] | None = None,
 ) -> tuple[pd.DataFrame, list]:
     """Fit every kind × regime × candidate set × grid point; score fidelity and accuracy on validation and test.
 
@@ -183,7 +194,9 @@ def sweep_surrogates(
         test: the same for the test split (reported, never used to choose).
         engine: where the fits run (:class:`~interpret_distill.parallel.Engine`; default: in this process).
         progress: show a progress bar.
-        seed: ``random_state`` of the fits.
+        seed: ``random_state`` of the fits, and the seed of the ``fit_rows`` subsamples.
+        fit_rows: kind -> the most rows one fit of that kind sees (a stratified subsample of larger fitting sets,
+            named in the ``transfer`` column); kinds not listed see every row. Validation and test are never cut.
 
     Returns:
         ``(frame, models)``: one row per fit with columns :data:`COLUMNS` (``params`` is readable,
@@ -202,7 +215,8 @@ def sweep_surrogates(
     evaluation = {"val": val, "test": test}
     candidates = {regime: _fit_sets(value) for regime, value in regimes.items()}
     tasks = [
-        (kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation)
+        (kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation,
+         (fit_rows or {}).get(kind), seed)
         for kind, grid in kinds_grids.items()
         for regime, sets in candidates.items()
         for fs in sets

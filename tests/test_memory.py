@@ -30,9 +30,13 @@ def test_linear_fits_count_one_copy_of_x_per_class_and_worker():
 def test_too_large_transfer_set_is_refused_with_its_knob():
     cfg = load_config("iris", {"transfer": {"candidates": [{"augmentation": "kde", "n_synthetic": 1_000_000,
                                                             "params": {"bandwidth": 0.3}}]}})
-    with pytest.raises(ConfigError, match=r"sized by transfer\.candidates\[0\]\.n_synthetic\): lower it$"):
+    knob = r"transfer\.candidates\[0\]\.n_synthetic or the linear surrogate's fit_rows"
+    with pytest.raises(ConfigError, match=rf"sized by {knob}\): lower it$"):
         memory.check_memory(cfg, 100, 784, 10, available=500_000_000)
     assert memory.check_memory(cfg, 100, 4, 3, available=10**12) > 0
+    capped = cfg.model_copy(update={"surrogates": [s.model_copy(update={"fit_rows": 1_000}) for s in cfg.surrogates]})
+    fits = [a for a in memory.run_allocations(capped, 100, 784, 10) if a.what.startswith("linear")]
+    assert "1,000 rows" in fits[0].what
 
 
 def test_cli_refuses_before_the_teacher_trains(tmp_path, monkeypatch, capsys):
