@@ -154,6 +154,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "versions": library_versions(),
             "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "device": str(device)},
             "timings": timer.seconds,
+            "stage_spans": timer.spans,
             "dataset": dataset.summary(),
             "warnings": caveats,
             "teacher": teacher_info,
@@ -166,7 +167,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
 
             with timer.stage("report"):
                 render_report(run_dir)
-            run_info["timings"] = timer.seconds
+            run_info["timings"], run_info["stage_spans"] = timer.seconds, timer.spans
             (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
     stages.close()
     return Path(out_root) / cfg.name
