@@ -97,6 +97,7 @@ def _network_spec(module: nn.Module) -> dict | None:
 def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray) -> dict:
     """Save a network as a ``state_dict`` plus the spec to rebuild it, or as TorchScript for a user's module."""
     stem = safe_filename(name)
+    module = module.cpu()  # a saved run loads on any machine (and traces against the CPU example rows)
     spec = _network_spec(module)
     if spec is not None:
         torch.save(module.state_dict(), folder / f"{stem}.pt")

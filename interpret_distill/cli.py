@@ -85,8 +85,8 @@ def check_files(cfg: ExperimentConfig) -> None:
     from .teachers import existing_checkpoint
 
     try:
-        if cfg.data.path and cfg.data.source in ("csv", "parquet", "npz"):
-            existing_data_file(cfg.data)
+        for path in cfg.data.files().values():
+            existing_data_file(path, cfg.data.source)
         if cfg.teacher.checkpoint:
             existing_checkpoint(cfg.teacher.checkpoint)
     except UserInputError as exc:

@@ -16,6 +16,7 @@ from .errors import ConfigError, UserInputError
 
 
 FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
@@ -23,7 +24,12 @@ SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
 # the data sources that read each optional data key: set for any other source it would be silently ignored
 SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision"), "target": ("csv", "parquet"),
                "features": ("csv", "parquet"), "categorical": ("csv", "parquet"),
-               "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",)}
+               "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",), "split_column": ("csv", "parquet"),
+               "max_test_overlap": ("csv", "parquet", "npz")}
+# the sources whose data.path may be a mapping of split -> file (image folders will declare theirs as subfolders)
+SPLIT_FILE_SOURCES = ("csv", "parquet")
+SPLITS = ("train", "val", "test")
+DEFAULT_SPLIT_COLUMN = "split"
 MAX_SYNTHETIC = 1_000_000
 
 
@@ -38,7 +44,10 @@ class DataConfig(_Strict):
 
     source: Literal["sklearn", "csv", "parquet", "npz", "torchvision"] = "sklearn"
     name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision)")
-    path: str | None = Field(None, description="file path (source: csv / parquet / npz)")
+    path: str | dict[str, str] | None = Field(
+        None, description="file path (source: csv / parquet / npz), or for csv / parquet a declared split as a "
+                          "mapping {train: file, val: file (optional), test: file}"
+    )
     target: str | None = Field(None, description="target column (csv / parquet)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
     categorical: list[str] = Field(default_factory=list, description="columns to one-hot encode")
@@ -46,8 +55,18 @@ class DataConfig(_Strict):
         None, strict=False, description="(channels, height, width) or (height, width) of flat image rows"
     )  # not strict: YAML and run.json give a list
     encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
-    test_size: float = Field(0.25, gt=0, lt=1)
-    val_size: float = Field(0.15, gt=0, lt=1)
+    split_column: str | None = Field(
+        DEFAULT_SPLIT_COLUMN, description="csv / parquet: the column declaring each row's split (train / val / "
+                                          "test), used when the file has it; null: no such column"
+    )
+    test_size: float = Field(0.25, gt=0, lt=1, description="share of rows drawn for test; ignored with a declared "
+                                                           "split (its test rows are the test split)")
+    val_size: float = Field(0.15, gt=0, lt=1, description="share of rows drawn for validation; with a declared "
+                                                          "split and no val rows: the share carved from its train rows")
+    max_test_overlap: float = Field(
+        0.01, ge=0, le=1, description="declared splits: the largest share of test rows that may equal a train row "
+                                      "exactly (more is refused; any is warned about)"
+    )
     max_rows: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
@@ -59,10 +78,14 @@ class DataConfig(_Strict):
             raise ValueError(f"data.name: unknown built-in dataset {self.name!r}{hint}; "
                              f"choose one of: {', '.join(SKLEARN_DATASETS)}")
         for key, sources in SOURCE_KEYS.items():
-            given = key in self.model_fields_set and getattr(self, key) not in (None, [], "utf-8")
+            # a resolved config (run.json) sets every key: only a value other than the default was chosen
+            default = type(self).model_fields[key].get_default(call_default_factory=True)
+            given = key in self.model_fields_set and getattr(self, key) not in (None, default)
             if given and self.source not in sources:
                 raise ValueError(f"data.{key} is read only for data.source {' / '.join(sources)}, not "
                                  f"{self.source!r}; remove it or change data.source")
+        if isinstance(self.path, dict):
+            _check_split_files(self.path, self.source)
         if self.source in ("csv", "parquet", "npz") and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
         if self.source in ("csv", "parquet") and not self.target:
@@ -83,7 +106,33 @@ class DataConfig(_Strict):
         if self.target and self.target in self.categorical:
             raise ValueError(f"data.categorical lists the target column {self.target!r}; "
                              "targets are always categorical")
+        if self.split_column and self.split_column in [self.target, *(self.features or []), *self.categorical]:
+            raise ValueError(f"data.split_column {self.split_column!r} is also the target or a feature; a column "
+                             "declaring the split cannot be either: rename one, or set data.split_column: null if "
+                             "the file declares no split")
         return self
+
+    def files(self) -> dict[str, str]:
+        """The data files by split (``{"": path}`` for a single file; empty for built-in datasets).
+
+        Example:
+            >>> DataConfig(source="csv", path={"train": "a.csv", "test": "b.csv"}, target="y").files()
+            {'train': 'a.csv', 'test': 'b.csv'}
+            >>> DataConfig(source="npz", path="d.npz").files()
+            {'': 'd.npz'}
+        """
+        if isinstance(self.path, dict):
+            return dict(self.path)
+        return {"": self.path} if self.path and self.source in ("csv", "parquet", "npz") else {}
+
+    def location(self) -> str:
+        """Where the data comes from, for messages: the file, the split files joined by ``+``, or the name.
+
+        Example:
+            >>> DataConfig(source="csv", path={"train": "a.csv", "test": "b.csv"}, target="y").location()
+            'a.csv + b.csv'
+        """
+        return " + ".join(self.files().values()) or str(self.path or self.name)
 
     @field_validator("image_shape")
     @classmethod
@@ -103,6 +152,21 @@ class DataConfig(_Strict):
         except LookupError:
             raise ValueError(f"unknown text encoding {value!r}; use e.g. utf-8, latin-1 or cp1252") from None
         return value
+
+
+def _check_split_files(files: dict[str, str], source: str) -> None:
+    """A ``data.path`` mapping names a train and a test file (val optional), for a source that reads such files."""
+    if source not in SPLIT_FILE_SOURCES:
+        raise ValueError(f"data.path as a mapping of split -> file is read only for data.source "
+                         f"{' / '.join(SPLIT_FILE_SOURCES)}, not {source!r}; give one file (an .npz declares its "
+                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val)")
+    unknown = [key for key in files if key not in SPLITS]
+    if unknown:
+        raise ValueError(f"data.path: unknown split {unknown[0]!r}{_did_you_mean(unknown[0], SPLITS)}; name the "
+                         "files train, val (optional) and test")
+    if not {"train", "test"} <= set(files) or not all(files.values()):
+        raise ValueError("data.path as a mapping needs a train and a test file, e.g. {train: data/train.csv, "
+                         "test: data/test.csv} (val is optional: it is carved from train when left out)")
 
 
 LayerWidths = list[Annotated[int, Field(gt=0)]]
@@ -129,6 +193,10 @@ class TeacherConfig(_Strict):
     inputs: Literal["raw", "scaled"] = Field(
         "raw", description="what a user teacher was trained on: the file's raw feature values (one-hot columns as "
                            "0/1), or the standardised features of a run of this tool"
+    )
+    trained_on: Literal["declared_train", "unknown"] = Field(
+        "unknown", description="which rows a user teacher was trained on: the data's declared train split (the run "
+                               "then requires one), or unknown"
     )
 
     @model_validator(mode="after")
@@ -295,6 +363,9 @@ class SurrogateConfig(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     grid: list[dict[str, Any]] | None = Field(None, description="hyper-parameter grid for the sweep")
     budget: float | None = Field(None, gt=0, description="max complexity score of the selected model")
+    fit_rows: int | None = Field(
+        None, gt=0, description="the most rows one fit sees: larger fitting sets (transfer sets) are subsampled, "
+                                "stratified by the teacher's class; validation and test are always scored whole")
 
 
 class AttributionConfig(_Strict):
@@ -306,6 +377,22 @@ class AttributionConfig(_Strict):
     examples: int = Field(200, ge=1)
     baseline: Literal["zeros", "mean"] = "zeros"
     top_k: int = Field(5, ge=1)
+
+
+class ParallelConfig(_Strict):
+    """Where the independent fits of the sweeps run (the worker count is the top-level ``n_jobs``)."""
+
+    backend: Literal["loky", "dask"] = Field("loky", description="loky: processes on this machine; dask: a cluster")
+    scheduler: str | None = Field(
+        None, description="dask: address of a running scheduler, e.g. tcp://host:8786 (null: a local cluster of "
+                          "n_jobs workers on the loopback interface)"
+    )
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> "ParallelConfig":
+        if self.scheduler is not None and self.backend != "dask":
+            raise ValueError("parallel.scheduler is read only with parallel.backend: dask")
+        return self
 
 
 class ExperimentConfig(_Strict):
@@ -328,8 +415,18 @@ class ExperimentConfig(_Strict):
     regimes: list[str] = Field(default_factory=lambda: list(REGIMES),
                                description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
                                            "others baselines (hard+transfer: the transfer rows, hard labels)")
-    n_jobs: int = Field(-1, description="joblib workers for the surrogate sweep (-1: all cores)")
+    n_jobs: int = Field(-1, description="workers for the surrogate sweep (-1: all cores)")
+    parallel: ParallelConfig = ParallelConfig()
+    device: str = Field("auto", description="where networks train and run: auto (CUDA when available, else CPU), cpu, cuda, "
+                                    "cuda:N or mps")
     progress: bool = True
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not DEVICE_PATTERN.match(value):
+            raise ValueError(f"device {value!r} is not one of auto, cpu, cuda, cuda:N, mps")
+        return value
 
     @field_validator("n_jobs")
     @classmethod

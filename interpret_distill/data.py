@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,10 +12,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import DataConfig
+from .config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
 from .errors import DataError, first_line
 
 MIN_ROWS_PER_CLASS = 3  # one per split, so every split sees every class
+NPZ_SPLIT_ARRAYS = "X_train, y_train, X_test, y_test (and optionally X_val, y_val)"
 
 
 @dataclass
@@ -25,6 +27,11 @@ class Dataset:
     them back). ``offset`` and ``scale`` undo the scaling: ``raw = X * scale + offset``.
     ``feature_groups`` maps each column to an original feature (one-hot columns share a group), so
     attributions can be summed back per original column.
+
+    ``split_origin`` says where the train / test split came from: ``"declared"`` with the data (the split a
+    brought teacher was trained on) or ``"drawn"`` here; ``val_origin`` is ``"declared"``, ``"carved"`` (from
+    the declared train rows) or ``"drawn"``. ``test_rows_in_train`` counts the test rows that equal a row of the
+    declared train split exactly (None for a drawn split). ``notes`` are the caveats warned about while loading.
     """
 
     name: str
@@ -41,6 +48,10 @@ class Dataset:
     image_shape: tuple[int, ...] | None = None
     feature_groups: np.ndarray | None = None
     group_names: list[str] = field(default_factory=list)
+    split_origin: str = "drawn"
+    val_origin: str = "drawn"
+    test_rows_in_train: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
@@ -80,12 +91,20 @@ class Dataset:
             "scaling": {"offset": self.offset.tolist(), "scale": self.scale.tolist()},
             "feature_groups": self.feature_groups.tolist() if self.feature_groups is not None else None,
             "group_names": self.group_names,
+            "split": self.split_origin,
+            "val_split": self.val_origin,
+            "test_rows_in_train": self.test_rows_in_train,
         }
 
 
 @dataclass
 class _Table:
-    """Raw features and labels before splitting."""
+    """Raw features and labels before splitting.
+
+    ``split`` is each row's declared split (``"train"``, ``"val"`` or ``"test"``), or None when the data declares
+    none: every loader that can read a declared split (npz arrays, a split column, split files, and later image
+    folders with train / test subfolders) fills it, and :func:`load_dataset` then keeps that split.
+    """
 
     X: np.ndarray
     labels: np.ndarray
@@ -94,6 +113,7 @@ class _Table:
     class_names: list[str] | None = None
     feature_groups: np.ndarray | None = None
     group_names: list[str] = field(default_factory=list)
+    split: np.ndarray | None = None
 
 
 def _load_sklearn(spec: DataConfig) -> _Table:
@@ -115,17 +135,17 @@ def _load_sklearn(spec: DataConfig) -> _Table:
     return _Table(bunch.data.astype(np.float64), bunch.target, names, image_shape, class_names)
 
 
-def existing_data_file(spec: DataConfig) -> Path:
-    """The data file, after checking it exists, is a file and is not empty (the CLI checks it before any run too).
+def existing_data_file(path: str | Path, source: str) -> Path:
+    """A data file, after checking it exists, is a file and is not empty (the CLI checks it before any run too).
 
     Raises:
         DataError: naming the problem and the fix.
     """
-    path = Path(spec.path)
+    path = Path(path)
     if not path.exists():
         raise DataError(f"data file not found: {path}; check data.path (relative paths start at the current folder)")
     if not path.is_file():
-        raise DataError(f"data.path {path} is a folder, not a file; point data.path at the {spec.source} file itself")
+        raise DataError(f"data.path {path} is a folder, not a file; point data.path at the {source} file itself")
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}; it needs a header row and at least one data row")
     return path
@@ -153,8 +173,8 @@ def guess_encoding(path: Path) -> str | None:
         return "latin-1"  # decodes any byte sequence
 
 
-def _read_frame(spec: DataConfig) -> pd.DataFrame:
-    path = existing_data_file(spec)
+def _read_frame(spec: DataConfig, path: str) -> pd.DataFrame:
+    path = existing_data_file(path, spec.source)
     # utf-8-sig also reads UTF-8 files that start with a byte-order mark (Excel writes one)
     encoding = "utf-8-sig" if codecs.lookup(spec.encoding).name == "utf-8" else spec.encoding
     try:
@@ -180,18 +200,59 @@ def _read_frame(spec: DataConfig) -> pd.DataFrame:
         raise DataError(f"cannot read {path} as {spec.source}: {first_line(exc)}; check the file's format") from None
 
 
+def _split_files_frame(spec: DataConfig) -> tuple[pd.DataFrame, np.ndarray]:
+    """The split files of a ``data.path`` mapping as one frame, and each row's split.
+
+    Read as one frame so a categorical column gets the same one-hot columns in every split.
+    """
+    frames = {split: _read_frame(spec, path) for split, path in spec.files().items()}
+    train_file, columns = spec.path["train"], list(frames["train"].columns)
+    if spec.split_column in columns:
+        raise DataError(f"{train_file} has a split column {spec.split_column!r} and data.path maps each split to "
+                        "a file; keep one way of declaring the split (drop the column, or give data.path one file)")
+    for split, frame in frames.items():
+        extra = [str(c) for c in frame.columns if c not in columns]
+        lacking = [str(c) for c in columns if c not in frame.columns]
+        if extra or lacking:
+            detail = "; ".join(part for part in (f"extra: {', '.join(extra)}" if extra else "",
+                                                 f"missing: {', '.join(lacking)}" if lacking else "") if part)
+            raise DataError(f"{spec.path[split]} does not have the columns of the train file {train_file} "
+                            f"({detail}); give every split file the same columns")
+    split = np.concatenate([np.full(len(frame), name) for name, frame in frames.items()])
+    return pd.concat([frame[columns] for frame in frames.values()], ignore_index=True), split
+
+
+def _split_column(frame: pd.DataFrame, spec: DataConfig) -> np.ndarray:
+    """Each row's split from the ``data.split_column`` column: train, val or test (case and spaces ignored)."""
+    values = frame[spec.split_column]
+    split = values.astype(str).str.strip().str.lower().to_numpy()
+    unknown = sorted({str(v) for v, s in zip(values, split) if s not in SPLITS})  # an empty cell shows as 'nan'
+    if unknown:
+        shown = ", ".join(repr(v) for v in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"column {spec.split_column!r} of {spec.path} declares each row's split but holds {shown}; "
+                        "mark every row train, val or test (or set data.split_column: null if that column is not "
+                        "a split)")
+    return split
+
+
 def _load_frame(spec: DataConfig) -> _Table:
-    frame = _read_frame(spec)
+    if isinstance(spec.path, dict):
+        frame, split = _split_files_frame(spec)
+    else:
+        frame = _read_frame(spec, spec.path)
+        split = _split_column(frame, spec) if spec.split_column in frame.columns else None
     if frame.empty:
-        raise DataError(f"{spec.path} has a header but no data rows")
+        raise DataError(f"{spec.location()} has a header but no data rows")
     if spec.target not in frame.columns:
-        raise DataError(
-            f"target column {spec.target!r} not in {spec.path}; columns are: {', '.join(map(str, frame.columns))}"
-        )
-    features = spec.features or [c for c in frame.columns if c != spec.target]
+        raise DataError(f"target column {spec.target!r} not in {spec.location()}; columns are: "
+                        f"{', '.join(map(str, frame.columns))}")
+    if split is None and spec.split_column not in (None, DEFAULT_SPLIT_COLUMN):
+        raise DataError(f"data.split_column {spec.split_column!r} is not a column of {spec.path}; name the column "
+                        "that marks each row train / val / test, or leave data.split_column out")
+    features = spec.features or [c for c in frame.columns if c not in (spec.target, spec.split_column)]
     missing = [c for c in [*features, *spec.categorical] if c not in frame.columns]
     if missing:
-        raise DataError(f"columns {missing} not in {spec.path}; fix data.features / data.categorical")
+        raise DataError(f"columns {missing} not in {spec.location()}; fix data.features / data.categorical")
     labels = frame[spec.target]
     if labels.isna().any():
         raise DataError(f"target column {spec.target!r} has {int(labels.isna().sum())} empty values; drop those rows")
@@ -227,11 +288,42 @@ def _load_frame(spec: DataConfig) -> _Table:
         image_shape=spec.image_shape,
         feature_groups=np.asarray(groups, dtype=np.int64) if grouped else None,
         group_names=group_names if grouped else [],
+        split=split,
     )
 
 
+def _npz_parts(arrays: dict[str, np.ndarray], path: Path) -> list[tuple[str | None, np.ndarray, np.ndarray]]:
+    """``(split, X, y)`` per part of an archive: ``X``/``y`` (split None), or the declared splits' arrays."""
+    declared = [s for s in SPLITS if f"X_{s}" in arrays or f"y_{s}" in arrays]
+    if "X" in arrays and "y" in arrays and not declared:
+        return [(None, arrays["X"], arrays["y"])]
+    if not declared:
+        raise DataError(f"{path} must contain arrays named 'X' and 'y' (or, for a declared split, "
+                        f"{NPZ_SPLIT_ARRAYS}); found: {', '.join(arrays) or 'none'}")
+    if "X" in arrays or "y" in arrays:
+        raise DataError(f"{path} holds both X / y and split arrays ({', '.join(f'X_{s}' for s in declared)}); keep "
+                        "one layout: the whole data as X and y, or the declared split as " + NPZ_SPLIT_ARRAYS)
+    lacking = [name for s in {"train", "test", *declared} for name in (f"X_{s}", f"y_{s}") if name not in arrays]
+    if lacking:
+        raise DataError(f"{path} declares a split but lacks {', '.join(sorted(lacking))}; save "
+                        f"numpy.savez(path, X_train=..., y_train=..., X_test=..., y_test=...) (X_val, y_val optional)")
+    return [(s, arrays[f"X_{s}"], arrays[f"y_{s}"]) for s in SPLITS if s in {"train", "test", *declared}]
+
+
+def _check_npz_part(X: np.ndarray, y: np.ndarray, path: Path, suffix: str) -> None:
+    """One ``X`` / ``y`` pair of an archive (``suffix``: ``""`` or ``"_train"``, ...) is usable."""
+    if not 2 <= X.ndim <= 4 or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{path}: X{suffix} must be a numeric array of shape (rows, features), (rows, height, width) "
+                        f"or (rows, channels, height, width), got {X.dtype} with shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise DataError(f"{path}: y{suffix} must be one label per row of X{suffix} ({len(X)} rows), got shape "
+                        f"{y.shape}")
+    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
+        raise DataError(f"{path}: y{suffix} has NaN or infinite labels; drop those rows")
+
+
 def _load_npz(spec: DataConfig) -> _Table:
-    path = existing_data_file(spec)
+    path = existing_data_file(spec.path, spec.source)
     with open(path, "rb") as head:
         magic = head.read(4)
     if magic.startswith(b"\x93NUM"):
@@ -253,16 +345,17 @@ def _load_npz(spec: DataConfig) -> _Table:
     except Exception as exc:  # zipfile.BadZipFile, EOFError, OSError, ...: a corrupt or foreign file
         raise DataError(f"{path} is not a readable .npz archive ({type(exc).__name__}); "
                         "re-save it with numpy.savez") from None
-    if "X" not in arrays or "y" not in arrays:
-        raise DataError(f"{path} must contain arrays named 'X' and 'y'; found: {', '.join(arrays) or 'none'}")
-    X, y = arrays["X"], arrays["y"]
-    if not 2 <= X.ndim <= 4 or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise DataError(f"{path}: X must be a numeric array of shape (rows, features), (rows, height, width) or "
-                        f"(rows, channels, height, width), got {X.dtype} with shape {X.shape}")
-    if y.ndim != 1 or len(y) != len(X):
-        raise DataError(f"{path}: y must be one label per row of X ({len(X)} rows), got shape {y.shape}")
-    if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
-        raise DataError(f"{path}: y has NaN or infinite labels; drop those rows")
+    parts = _npz_parts(arrays, path)
+    for split, X, y in parts:
+        _check_npz_part(X, y, path, f"_{split}" if split else "")
+    first_split, first = parts[0][0], parts[0][1]
+    for split, X, _ in parts[1:]:
+        if X.shape[1:] != first.shape[1:]:
+            raise DataError(f"{path}: X_{split} rows have shape {X.shape[1:]} but X_{first_split} rows "
+                            f"{first.shape[1:]}; every split needs the same features")
+    X = np.concatenate([X for _, X, _ in parts])
+    y = np.concatenate([y for _, _, y in parts])
+    split = None if first_split is None else np.concatenate([np.full(len(y), s) for s, _, y in parts])
     shape = spec.image_shape
     if "image_shape" in arrays:
         stored = arrays["image_shape"]
@@ -284,7 +377,7 @@ def _load_npz(spec: DataConfig) -> _Table:
     if classes is not None and len(classes) != n_labels:
         raise DataError(f"{path}: class_names has {len(classes)} entries but y has {n_labels} classes; give one "
                         "name per class, in the sorted order of the labels")
-    return _Table(X, y, names, shape, classes)
+    return _Table(X, y, names, shape, classes, split=split)
 
 
 def _load_torchvision(spec: DataConfig) -> _Table:
@@ -346,28 +439,41 @@ def _check_table(table: _Table, spec: DataConfig) -> None:
         )
 
 
-def raw_features(spec: DataConfig) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """The whole file as a teacher with ``teacher.inputs: raw`` sees it: encoded but neither split nor scaled.
+def raw_features(spec: DataConfig, split: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The data as a teacher with ``teacher.inputs: raw`` sees it: encoded but not scaled; all rows or one split.
 
     Use it to train your own teacher on exactly the columns the pipeline will give it: numeric columns as they are,
     each categorical column replaced in place by one 0/1 column per level (``colour=blue``, ``colour=green``, ...,
-    levels sorted), in the order of ``data.features`` (default: the file's columns without the target).
+    levels sorted), in the order of ``data.features`` (default: the file's columns without the target and the split
+    column). With a declared split, ``split="train"`` gives the rows to train it on.
 
     Args:
         spec: the ``data`` section of an experiment config.
+        split: None for every row; ``"train"``, ``"val"`` or ``"test"`` for the rows of that declared split.
 
     Returns:
         ``(X, y, feature_names, class_names)``: ``X`` float32 ``(n, d)``; ``y`` int64 class indices into
-        ``class_names`` (sorted labels), which is the order of the teacher's output columns.
+        ``class_names`` (sorted labels of the whole data), which is the order of the teacher's output columns.
+
+    Raises:
+        DataError: ``split`` is given but the data declares no split.
 
     Example:
-        >>> X, y, names, classes = raw_features(load_config("shop.yaml").data)  # doctest: +SKIP
+        >>> X, y, names, classes = raw_features(load_config("shop.yaml").data, split="train")  # doctest: +SKIP
         >>> names  # doctest: +SKIP
         ['basket', 'visits', 'channel=app', 'channel=store', 'channel=web']
     """
+    if split not in (None, *SPLITS):
+        raise ValueError(f"split must be None or one of {', '.join(SPLITS)}, got {split!r}")
     table = _LOADERS[spec.source](spec)
     y, class_names = _checked_labels(table, spec)
-    return table.X.astype(np.float32), y.astype(np.int64), list(table.feature_names), class_names
+    rows = np.ones(len(y), dtype=bool)
+    if split is not None:
+        if table.split is None:
+            raise DataError(f"{spec.location()} declares no split, so it has no {split} rows; declare one (see "
+                            "docs/bring_your_own.md) or call raw_features without split")
+        rows = table.split == split
+    return table.X[rows].astype(np.float32), y[rows].astype(np.int64), list(table.feature_names), class_names
 
 
 def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[str]]:
@@ -375,7 +481,7 @@ def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[s
     try:
         _check_table(table, spec)
     except DataError as exc:
-        raise DataError(f"{spec.path or spec.name}: {exc}") from None
+        raise DataError(f"{spec.location()}: {exc}") from None
     classes, y = np.unique(table.labels, return_inverse=True)
     class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
         str(c) for c in classes
@@ -394,14 +500,21 @@ def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
-    """Load the data named by ``spec``, split it stratified and scale it on train statistics.
+    """Load the data named by ``spec``, keep its declared split or draw a stratified one, scale on train statistics.
+
+    A declared split (npz arrays, a split column, split files) keeps its test rows exactly; validation is its val
+    rows or is carved from its train rows. Test rows equal to declared train rows are warned about, and refused above
+    ``spec.max_test_overlap`` of the test rows.
 
     Args:
         spec: the ``data`` section of an experiment config.
-        seed: seed of the train / validation / test split.
+        seed: seed of the train / validation / test split (or of the validation carve).
 
     Returns:
         The :class:`Dataset`.
+
+    Raises:
+        DataError: the data or its declared split cannot be used; the message names the fix.
 
     Example:
         >>> ds = load_dataset(DataConfig(source="sklearn", name="iris"))
@@ -412,24 +525,27 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
     if spec.max_rows is not None and len(table.labels) > spec.max_rows:
         keep = np.sort(np.random.default_rng(seed).choice(len(table.labels), size=spec.max_rows, replace=False))
         table.X, table.labels = table.X[keep], np.asarray(table.labels)[keep]
+        table.split = None if table.split is None else table.split[keep]  # each kept row keeps its declared split
     y, class_names = _checked_labels(table, spec)
-    index = np.arange(len(y))
-    try:
-        rest, test = train_test_split(index, test_size=spec.test_size, stratify=y, random_state=seed)
-        val_share = spec.val_size / (1 - spec.test_size)
-        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
-    except ValueError as exc:
-        raise DataError(
-            f"cannot make a stratified train/val/test split of {len(y)} rows and {len(class_names)} classes "
-            f"({first_line(exc)}); every split needs a row of each class: add rows or adjust data.test_size / "
-            "data.val_size"
-        ) from None
+    shared, notes = None, []
+    if table.split is None:
+        train, val, test = _drawn_split(y, len(class_names), spec, seed)
+        split_origin, val_origin = "drawn", "drawn"
+    else:
+        train, val, test, val_origin = _declared_split(table.split, y, class_names, spec, seed)
+        split_origin = "declared"
+        declared_train = table.split == "train"
+        shared = count_shared_rows(table.X[declared_train], table.X[test])
+        note = _overlap_note(shared, len(test), spec)
+        if note:
+            warnings.warn(note, stacklevel=2)
+            notes.append(note)
     offset, scale = _scaling(table.X[train], image=table.image_shape is not None)
 
     def scaled(rows: np.ndarray) -> np.ndarray:
         return ((table.X[rows] - offset) / scale).astype(np.float32)
 
-    name = spec.name or Path(spec.path).stem
+    name = spec.name or Path(spec.path["train"] if isinstance(spec.path, dict) else spec.path).stem
     return Dataset(
         name=name,
         X_train=scaled(train),
@@ -445,4 +561,111 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         image_shape=tuple(table.image_shape) if table.image_shape else None,
         feature_groups=table.feature_groups,
         group_names=table.group_names,
+        split_origin=split_origin,
+        val_origin=val_origin,
+        test_rows_in_train=shared,
+        notes=notes,
     )
+
+
+def _drawn_split(y: np.ndarray, n_classes: int, spec: DataConfig, seed: int) -> tuple[np.ndarray, ...]:
+    """Row indices of a stratified, seeded train / validation / test split drawn here."""
+    index = np.arange(len(y))
+    try:
+        rest, test = train_test_split(index, test_size=spec.test_size, stratify=y, random_state=seed)
+        val_share = spec.val_size / (1 - spec.test_size)
+        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
+    except ValueError as exc:
+        raise DataError(
+            f"cannot make a stratified train/val/test split of {len(y)} rows and {n_classes} classes "
+            f"({first_line(exc)}); every split needs a row of each class: add rows or adjust data.test_size / "
+            "data.val_size"
+        ) from None
+    return train, val, test
+
+
+def _declared_split(split: np.ndarray, y: np.ndarray, class_names: list[str], spec: DataConfig,
+                    seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Row indices of the declared train / validation / test split, and where validation came from.
+
+    The test rows are kept exactly as declared. Without declared val rows, validation is carved from the declared
+    train rows (stratified, seeded, ``data.val_size`` of them): early stopping and every choice then use rows the
+    teacher may have been trained on, never test rows.
+    """
+    train, val, test = (np.flatnonzero(split == name) for name in SPLITS)
+    where = spec.location()
+    for name, rows in (("train", train), ("test", test)):
+        if not len(rows):
+            raise DataError(f"{where}: the declared split has no {name} rows; mark the rows the teacher was trained "
+                            "on as train and rows it never saw as test")
+    absent = [class_names[c] for c in np.setdiff1d(np.arange(len(class_names)), y[train])]
+    if absent:
+        listed = ", ".join(map(repr, absent[:5])) + (", ..." if len(absent) > 5 else "")
+        raise DataError(f"{where}: class(es) {listed} have no rows in the declared train split, so no model could "
+                        "learn them; move some of their rows into the train split, or drop those rows")
+    if len(val):
+        return train, val, test, "declared"
+    try:
+        train, val = train_test_split(train, test_size=spec.val_size, stratify=y[train], random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"{where}: cannot carve a stratified validation split (data.val_size {spec.val_size:g}) "
+                        f"from the {len(train)} declared train rows ({first_line(exc)}); declare val rows, or add "
+                        "train rows of the rarest classes") from None
+    return np.sort(train), np.sort(val), test, "carved"
+
+
+def row_hashes(X: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's values: equal rows hash equal (``-0.0`` and ``0.0`` count as equal).
+
+    Args:
+        X: ``(n, d)`` numeric matrix.
+
+    Returns:
+        ``(n,)`` uint64 hashes.
+
+    Example:
+        >>> h = row_hashes(np.array([[1.0, 2.0], [1.0, 2.0], [-0.0, 2.0], [0.0, 2.0]]))
+        >>> bool(h[0] == h[1]), bool(h[2] == h[3]), bool(h[0] == h[2])
+        (True, True, False)
+    """
+    # pandas hashes each column and combines them in column order; it maps -0.0 to the bits of 0.0 first
+    return pd.util.hash_pandas_object(pd.DataFrame(np.asarray(X, dtype=np.float64)), index=False).to_numpy()
+
+
+def count_shared_rows(X_train: np.ndarray, X_test: np.ndarray) -> int:
+    """How many rows of ``X_test`` equal a row of ``X_train`` exactly (each such test row counted once).
+
+    Rows are compared by 64-bit hashes (:func:`row_hashes`): memory and time grow with ``n_train + n_test``, not
+    with their product; two different rows share a hash with negligible probability (about ``n_train * n_test /
+    2**64``).
+
+    Args:
+        X_train: ``(m, d)`` rows.
+        X_test: ``(n, d)`` rows with the same columns.
+
+    Returns:
+        The number of test rows that also occur in ``X_train``.
+
+    Example:
+        >>> count_shared_rows(np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([[2.0, 3.0], [4.0, 5.0], [2.0, 3.0]]))
+        2
+    """
+    return int(np.isin(row_hashes(X_test), row_hashes(X_train)).sum())
+
+
+def _overlap_note(shared: int, n_test: int, spec: DataConfig) -> str | None:
+    """A warning when test rows equal declared train rows; a DataError above ``data.max_test_overlap`` of test rows.
+
+    Such rows measure what the teacher remembers rather than how it generalises.
+    """
+    if not shared:
+        return None
+    share, limit = shared / n_test, spec.max_test_overlap
+    counted = (f"{spec.location()}: {shared:,} of the {n_test:,} declared test rows ({share:.1%}) equal a row of the "
+               "declared train split exactly")
+    if share > limit:
+        raise DataError(f"{counted}, more than data.max_test_overlap ({limit:.1%} of test rows); drop those rows from "
+                        "the test split and export it again, or raise data.max_test_overlap if the duplicates are "
+                        "genuine (features with few distinct values)")
+    return (f"{counted} (within data.max_test_overlap, {limit:.1%}); their test numbers measure what the teacher "
+            "remembers, so drop them from the test split to measure held-out rows only")

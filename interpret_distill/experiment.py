@@ -6,6 +6,7 @@ import json
 import platform
 import shutil
 import tempfile
+import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,14 +19,17 @@ from torch import nn
 from . import artifacts
 from .config import ExperimentConfig
 from .data import load_dataset
-from .errors import UserInputError
+from .compute import resolve_device
+from .errors import ConfigError, UserInputError
+from .memory import check_memory
 from .models import predict_proba
+from .parallel import open_engine
 from .progress import progress_bar
 from .provenance import Timer, library_versions
 from .results import FittedModel, metrics_table
 from .students import check_students, fit_students
 from .surrogate_stage import fit_surrogates
-from .teachers import resolve_teacher
+from .teachers import drawn_split_caveat, resolve_teacher
 
 
 def check_run_target(out_root: str | Path, name: str) -> None:
@@ -88,28 +92,37 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         >>> from interpret_distill import load_config
         >>> run_dir = run_experiment(load_config("iris"), "reports")  # doctest: +SKIP
     """
-    from .attribution_stage import (
-        run_attribution,  # imported late: keeps Captum out of a plain data import
-    )
+    from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
 
     check_run_target(out_root, cfg.name)  # now, not after minutes of training
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     timer = Timer()
     progress = cfg.progress
     stages = progress_bar(total=6, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
+        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
     stages.update()
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
-                                                       use_cache=use_cache, progress=progress)
+                                                       use_cache=use_cache, progress=progress, device=device)
+    caveats = list(dataset.notes)  # already warned while loading; recorded in run.json and the report's summary
+    split_caveat = drawn_split_caveat(dataset, teacher_info["source"])
+    if split_caveat:
+        warnings.warn(f"{cfg.name}: {split_caveat}", stacklevel=2)
+        caveats.append(split_caveat)
     stages.update()
     teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
         students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs)
     stages.update()
-    with timer.stage("surrogates"):
-        surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"])
+    with timer.stage("surrogates"), open_engine(cfg.parallel.backend, cfg.n_jobs, cfg.parallel.scheduler) as engine:
+        surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"],
+                                           engine)
     stages.update()
     models = [
         FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",
@@ -139,9 +152,11 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "config": cfg.model_dump(mode="json"),
             "versions": library_versions(),
-            "machine": {"platform": platform.platform(), "threads": torch.get_num_threads()},
+            "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "device": str(device)},
             "timings": timer.seconds,
+            "stage_spans": timer.spans,
             "dataset": dataset.summary(),
+            "warnings": caveats,
             "teacher": teacher_info,
             "students": student_logs,
             "attribution": attribution.info,
@@ -152,7 +167,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
 
             with timer.stage("report"):
                 render_report(run_dir)
-            run_info["timings"] = timer.seconds
+            run_info["timings"], run_info["stage_spans"] = timer.seconds, timer.spans
             (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
     stages.close()
     return Path(out_root) / cfg.name

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .compute import module_device, row_chunks
 from .probability import softmax
 
 
@@ -258,13 +259,14 @@ def eval_mode(module: Any) -> Iterator[Any]:
 
 @torch.no_grad()
 def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Logits of ``module`` on ``X`` in eval mode, batched, as float64 numpy.
+    """Logits of ``module`` on ``X`` in eval mode, in chunks on the module's device, as float64 numpy.
 
-    Runs without gradients; the module's train/eval mode is restored afterwards.
+    Runs without gradients; the module's train/eval mode is restored afterwards. Only one chunk of ``X`` is
+    converted to float32 and moved to the device at a time, so memory grows with ``batch_size``, not with ``X``.
 
     Args:
         module: a network taking ``(n, d)`` float32 tensors.
-        X: ``(n, d)`` inputs (cast to float32).
+        X: ``(n, d)`` inputs (cast to float32 chunk by chunk).
         batch_size: rows per forward pass.
 
     Returns:
@@ -274,10 +276,16 @@ def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> 
         >>> predict_logits(nn.Identity(), np.eye(2)).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
+    device = module_device(module)
+    out = None
     with eval_mode(module):
-        tensor = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        out = [module(tensor[i:i + batch_size]) for i in range(0, len(tensor), batch_size)]
-        return torch.cat(out).double().numpy()
+        for rows in row_chunks(len(X), batch_size):
+            chunk = torch.as_tensor(np.asarray(X[rows], dtype=np.float32)).to(device)
+            logits = module(chunk).double().cpu().numpy()
+            if out is None:
+                out = np.empty((len(X), logits.shape[1]), dtype=np.float64)
+            out[rows] = logits
+    return out if out is not None else module(torch.empty((0, X.shape[1]))).double().numpy()
 
 
 def predict_proba(module: nn.Module, X: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""What a run records about how it ran: library versions and wall-clock seconds per stage."""
+"""What a run records about how it ran: library versions, and wall-clock seconds and spans per stage."""
 
 from __future__ import annotations
 
@@ -11,16 +11,26 @@ VERSIONED_PACKAGES = ("interpret_distill", "torch", "scikit-learn", "captum", "n
 
 
 class Timer:
-    """Collects wall-clock seconds per pipeline stage."""
+    """Collects wall-clock seconds per pipeline stage, and when each ran (so memory samples can be matched to it).
+
+    Example:
+        >>> timer = Timer()
+        >>> with timer.stage("data"):
+        ...     pass
+        >>> list(timer.seconds), timer.spans["data"][0] <= timer.spans["data"][1]
+        (['data'], True)
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.spans: dict[str, tuple[float, float]] = {}  # stage -> (start, end), seconds since the epoch
 
     @contextmanager
     def stage(self, name: str):
-        start = time.perf_counter()
+        start, wall = time.perf_counter(), time.time()
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
+        self.spans[name] = (wall, time.time())
 
 
 def library_versions() -> dict[str, str]:

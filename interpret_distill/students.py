@@ -19,6 +19,7 @@ from .config import ExperimentConfig, StudentConfig, TransferRecipe
 from .data import Dataset
 from .errors import ConfigError
 from .losses import get_loss
+from .compute import module_device
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
 from .results import FittedModel
 from .selection import select_by_validation
@@ -223,7 +224,7 @@ def teacher_labelled_rows(dataset: Dataset, teacher: nn.Module, recipe: Transfer
 
 def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, seed: int = 0,
                     progress: bool = True, labelled: tuple[np.ndarray, np.ndarray] | None = None,
-                    ) -> tuple[nn.Module, TrainLog]:
+                    device: torch.device | str = "cpu") -> tuple[nn.Module, TrainLog]:
     """Train the student on the teacher with the configured loss; early stopping on validation fidelity.
 
     Ties in validation fidelity (common on small splits) go to the epoch with the lower validation
@@ -248,6 +249,7 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
         labelled: with ``transfer_set``, its rows and teacher logits if already computed
             (:func:`teacher_labelled_rows` with the same recipe and seed; a width sweep labels them once).
 
+        device: where the student trains (initialised on the CPU first, so every device starts alike).
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
 
@@ -264,7 +266,7 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     else:
         X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg)
-    student = build_student(dataset, cfg, seed)
+    student = build_student(dataset, cfg, seed).to(device)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
     log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
@@ -306,7 +308,7 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
 
 
 def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
-                          progress: bool = True) -> tuple[nn.Module, TrainLog]:
+                          progress: bool = True, device: torch.device | str = "cpu") -> tuple[nn.Module, TrainLog]:
     """The baseline: the same architecture, budget and seed, trained on labels alone.
 
     The budget is the distilled student's number of optimiser steps (:func:`matched_scratch_config`).
@@ -317,6 +319,7 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
         cfg: the ``student`` config section (the distilled student's; its schedule is matched here).
         seed: seeds initialisation and shuffling (the same seed gives the distilled student's initial weights).
         progress: show a progress bar.
+        device: where the student trains (initialised on the CPU first, so every device starts alike).
 
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
@@ -334,7 +337,7 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
     def step_loss(student, xb, yb, _generator):
         return F.cross_entropy(student(xb), yb)
 
-    student = build_student(dataset, cfg, seed)
+    student = build_student(dataset, cfg, seed).to(device)
     log = _train(student, dataset.X_train, dataset.y_train, cfg, step_loss,
                  accuracy_nll_score_fn(dataset.X_val, dataset.y_val), seed, progress,
                  desc=f"student (scratch, {format_params(architecture(cfg))})")
@@ -362,7 +365,7 @@ class TrainedStudent:
 
 
 def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, teacher_probs: dict[str, np.ndarray],
-                   seed: int = 0, progress: bool = True) -> list[TrainedStudent]:
+                   seed: int = 0, progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedStudent]:
     """Distil and train from scratch one student per width of ``cfg.grid`` (or the single configured width).
 
     Every width starts from the same seed, so its distilled and scratch students start identical. Rows follow
@@ -378,6 +381,7 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         teacher_probs: the teacher's probabilities on ``"val"`` and ``"test"``.
         seed: seeds initialisation, shuffling and augmentation.
         progress: show a progress bar per training.
+        device: where the students train (the teacher's device).
 
     Returns:
         Per width, the distilled student then the scratch one.
@@ -391,18 +395,19 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
     # every width trains on the same transfer set: label it once (100,000 digits rows: 3.4 s each time)
     labelled = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed) if cfg.transfer_set else None
-    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled)
+    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled, device)
             for size in cfg.sizes() for scratch in (False, True)]
 
 
 def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch: bool, evaluation: dict,
-               seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None) -> TrainedStudent:
+               seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None,
+               device: torch.device | str) -> TrainedStudent:
     """Train one student of the sweep and score it."""
     start = time.perf_counter()
     if scratch:
-        module, log = train_scratch_student(dataset, cfg, seed, progress)
+        module, log = train_scratch_student(dataset, cfg, seed, progress, device)
     else:
-        module, log = distill_student(dataset, teacher, cfg, seed, progress, labelled)
+        module, log = distill_student(dataset, teacher, cfg, seed, progress, labelled, device)
     seconds = time.perf_counter() - start
     width = architecture(cfg)
     row = sweep_row("student", "scratch" if scratch else method_name(cfg), "train" if scratch else _fitting_set(cfg),
@@ -461,7 +466,8 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
     """
     student_cfg = cfg.student
     check_students(student_cfg, dataset, cfg.seed)
-    trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress)
+    trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
+                             device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
     method = method_name(student_cfg)
     budget = {"student": student_cfg.budget} if student_cfg.budget is not None else None

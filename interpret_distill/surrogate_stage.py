@@ -18,6 +18,7 @@ from torch import nn
 from .config import DISTILLED_REGIMES, ExperimentConfig
 from .data import Dataset
 from .models import predict_logits
+from .parallel import Engine
 from .probability import softmax
 from .results import FittedModel
 from .selection import rank_by_validation, select_by_validation
@@ -79,12 +80,18 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
 
 
 def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
-                   teacher_val: np.ndarray, teacher_test: np.ndarray) -> tuple[list[FittedModel], pd.DataFrame]:
+                   teacher_val: np.ndarray, teacher_test: np.ndarray,
+                   engine: Engine | None = None) -> tuple[list[FittedModel], pd.DataFrame]:
     """Sweep every surrogate kind over its grid and regimes; keep the validation-selected model of each.
 
     In ``soft+transfer`` every transfer-set candidate of the config competes like a grid point, so the
     transfer set (augmentation and size) is chosen on validation fidelity too; the winner's label is
-    recorded in the model's ``transfer`` and in the sweep's ``transfer`` column.
+    recorded in the model's ``fitting_rows`` and in the sweep's ``transfer`` column.
+
+    Args:
+        cfg, dataset, teacher: the run's config, splits and teacher.
+        teacher_val, teacher_test: the teacher's probabilities on validation and test.
+        engine: where the fits run (default: ``cfg.n_jobs`` loky workers on this machine).
 
     Returns:
         The selected surrogates (the distilled one per kind is the best soft-label regime by validation
@@ -96,7 +103,8 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
              [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in cfg.surrogates}
     sweep, fitted = sweep_surrogates(
         grids, regimes, val=(dataset.X_val, teacher_val, dataset.y_val),
-        test=(dataset.X_test, teacher_test, dataset.y_test), n_jobs=cfg.n_jobs, progress=cfg.progress, seed=cfg.seed,
+        test=(dataset.X_test, teacher_test, dataset.y_test), engine=engine or Engine("loky", cfg.n_jobs),
+        progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in cfg.surrogates},
     )
     budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
     selected = select_by_validation(sweep, budget=budget or None)

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from .compute import stratified_rows
 from .metrics import accuracy, fidelity, kl_divergence
-from .progress import progress_bar
+from .parallel import Engine
 from .surrogates import build_surrogate
 
 COLUMNS = [
@@ -107,8 +107,17 @@ def _aligned_proba(model, X: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_fit, y_fit,
-             evaluation) -> tuple[dict, object]:
-    """Fit one surrogate and score it on validation and test (runs in a joblib worker)."""
+             evaluation, fit_rows: int | None, seed: int) -> tuple[dict, object]:
+    """Fit one surrogate and score it on validation and test (runs in a joblib worker).
+
+    With ``fit_rows`` below the fitting set's size it is fitted on a stratified subsample of that many rows
+    (the same rows for every grid point), named in the ``transfer`` column.
+    """
+    if fit_rows is not None and len(X_fit) > fit_rows:
+        labels = y_fit.argmax(axis=1) if np.ndim(y_fit) == 2 else y_fit
+        rows = stratified_rows(labels, fit_rows, seed)
+        transfer = f"{transfer} [subsample of {fit_rows:,} / {len(X_fit):,} rows]"
+        X_fit, y_fit = X_fit[rows], y_fit[rows]
     model = build_surrogate(kind, **full)
     start = time.perf_counter()
     # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster.
@@ -164,15 +173,17 @@ def sweep_surrogates(
     *,
     val: tuple[np.ndarray, np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray, np.ndarray],
-    n_jobs: int = 1,
+    engine: Engine = Engine(),
     progress: bool = True,
     seed: int = 0,
+    fit_rows: dict[str, int | None] | None = None,
 ) -> tuple[pd.DataFrame, list]:
     """Fit every kind × regime × candidate set × grid point; score fidelity and accuracy on validation and test.
 
-    Fits run in parallel with joblib; every fit gets ``random_state=seed`` (for kinds that have one
-    and whose grid does not set it), so the numbers do not depend on ``n_jobs``. Rows come in the
-    order kind, regime, candidate set, grid point.
+    Fits run in parallel on ``engine`` (loky workers or a Dask cluster; the fitting sets and evaluation splits
+    reach each worker once); every fit gets ``random_state=seed`` (for kinds that have one and whose grid does not
+    set it), so the numbers do not depend on the engine or its workers. Rows come in the order kind, regime,
+    candidate set, grid point.
 
     Args:
         kinds_grids: surrogate kind -> list of hyper-parameter dicts (e.g. each kind's ``default_grid``).
@@ -181,9 +192,11 @@ def sweep_surrogates(
             fitted only for its ``kinds``).
         val: ``(X, teacher_probs, y)`` of the validation split (fidelity = top-1 agreement with the teacher).
         test: the same for the test split (reported, never used to choose).
-        n_jobs: joblib workers (``-1``: all cores).
+        engine: where the fits run (:class:`~interpret_distill.parallel.Engine`; default: in this process).
         progress: show a progress bar.
-        seed: ``random_state`` of the fits.
+        seed: ``random_state`` of the fits, and the seed of the ``fit_rows`` subsamples.
+        fit_rows: kind -> the most rows one fit of that kind sees (a stratified subsample of larger fitting sets,
+            named in the ``transfer`` column); kinds not listed see every row. Validation and test are never cut.
 
     Returns:
         ``(frame, models)``: one row per fit with columns :data:`COLUMNS` (``params`` is readable,
@@ -202,15 +215,17 @@ def sweep_surrogates(
     evaluation = {"val": val, "test": test}
     candidates = {regime: _fit_sets(value) for regime, value in regimes.items()}
     tasks = [
-        delayed(_fit_one)(kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation)
+        (kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation,
+         (fit_rows or {}).get(kind), seed)
         for kind, grid in kinds_grids.items()
         for regime, sets in candidates.items()
         for fs in sets
         if fs.kinds is None or kind in fs.kinds
         for params in grid
     ]
-    # return_as="generator" yields in submission order, so the progress bar ticks without reordering rows.
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    fitted = list(progress_bar(results, enabled=progress, total=len(tasks), desc="surrogate sweep"))
+    # each array once, however many fits use it (a transfer set serves every grid point of several kinds)
+    arrays = {id(a): a for sets in candidates.values() for fs in sets for a in (fs.X, fs.y)}
+    fitted = list(engine.map(_fit_one, tasks, shared=[evaluation, *arrays.values()], progress=progress,
+                             desc="surrogate sweep"))
     frame = pd.DataFrame([row for row, _ in fitted], columns=COLUMNS)
     return frame, [model for _, model in fitted]

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from .config import TeacherConfig
 from .data import Dataset
-from .errors import ModelFileError, TeacherError, first_line
+from .errors import ConfigError, ModelFileError, TeacherError, first_line
 from .models import build_network, count_parameters, load_torchscript, predict_logits
 from .training import log_likelihood_score_fn, train_network
 
@@ -80,7 +80,7 @@ def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
 
 
 def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_cache: bool = True,
-                  progress: bool = True) -> tuple[nn.Module, dict]:
+                  progress: bool = True, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """Train the teacher with early stopping on validation log-likelihood, reusing a cached one when possible.
 
     Args:
@@ -89,6 +89,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
         seed: seeds initialisation, dropout and shuffling.
         use_cache: read and write the on-disk cache keyed by :func:`teacher_cache_key`.
         progress: show a progress bar.
+        device: where it trains (initialised on the CPU first, so every device starts from the same weights).
 
     Returns:
         The trained module (eval mode) and an info dict (``cached``, ``log``, ``cache_key``).
@@ -101,10 +102,10 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
-                               **_architecture_sizes(cfg))
+                               **_architecture_sizes(cfg)).to(device)
     if use_cache and path.is_file():
         try:
-            saved = torch.load(path, weights_only=True)
+            saved = torch.load(path, weights_only=True, map_location=device)
             module.load_state_dict(saved["state_dict"])
             module.eval()
             return module, {"cached": True, "cache_key": key, "log": json.loads(saved["log"])}
@@ -515,13 +516,20 @@ def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") ->
                            "teacher.inputs (raw: the file's values, scaled: standardised features)")
 
 
+# how to declare a split, named wherever the workbench has to ask for one
+DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; or "
+                     "data.path: {train: file, test: file}; see docs/bring_your_own.md")
+
+
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
-                    use_cache: bool = True, progress: bool = True) -> tuple[nn.Module, dict]:
+                    use_cache: bool = True, progress: bool = True,
+                    device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """The teacher for an experiment: the one passed in, a configured file or factory, or a trained one.
 
     A user's teacher (``teacher=``, ``cfg.checkpoint`` or ``cfg.factory``) gets the raw feature values when
     ``cfg.inputs == "raw"`` (see :class:`RawInputTeacher`) and is checked against the data before anything is
     trained: it must map ``(n, d)`` float32 rows to ``(n, n_classes)`` finite logits. Every teacher is frozen.
+    ``cfg.trained_on: declared_train`` needs a split declared with the data.
 
     Args:
         dataset: the splits (input width, classes and the scaling to undo).
@@ -530,18 +538,24 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         teacher: the user's ``nn.Module`` or a callable ``tensor -> logits``; overrides the config.
         use_cache: reuse a cached trained teacher.
         progress: show a progress bar while training.
+        device: where the teacher trains and runs (a plain callable stays on the CPU).
 
     Returns:
         The frozen module in eval mode and an info dict (``source``, ``kind``, ``n_params``, ...).
 
     Raises:
         TeacherError, ModelFileError: the teacher cannot be loaded or does not fit the data.
+        ConfigError: ``cfg.trained_on`` is ``declared_train`` but the data declares no split.
 
     Example:
         >>> teacher, info = resolve_teacher(dataset, TeacherConfig(checkpoint="teacher.ts"))  # doctest: +SKIP
         >>> info["kind"]  # doctest: +SKIP
         'torchscript'
     """
+    if cfg.trained_on == "declared_train" and dataset.split_origin != "declared":
+        raise ConfigError(f"teacher.trained_on is declared_train but dataset {dataset.name!r} declares no split, so "
+                          f"the workbench would draw its own; declare the split ({DECLARE_SPLIT_HOW}) or set "
+                          "teacher.trained_on: unknown")
     if teacher is not None:
         if isinstance(teacher, nn.Module):
             module = teacher
@@ -561,19 +575,49 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         info = {"source": f"factory:{cfg.factory}", "kind": _kind(module, cfg)}
     else:
         check_output_width_arch(dataset, cfg)
-        module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress)
+        module, info = train_teacher(dataset, cfg, seed, use_cache=use_cache, progress=progress, device=device)
         info["source"] = "trained"
         info["kind"] = cfg.arch
     if info["source"] != "trained":
         info["inputs"] = cfg.inputs
         if cfg.inputs == "raw":
             module = RawInputTeacher(module, dataset.offset, dataset.scale)
+    module.to(device)  # buffers too (RawInputTeacher's scaling); a module without tensors is unaffected
     check_output_width(module, dataset, info["source"])
     module.eval()
     for p in module.parameters():
         p.requires_grad_(False)  # the teacher is frozen: students and attributions never update it
     info["n_params"] = count_parameters(module)
     return module, info
+
+
+def drawn_split_caveat(dataset: Dataset, teacher_source: str) -> str | None:
+    """The one-sentence warning for a brought teacher whose test split was drawn here, or None.
+
+    A teacher trained elsewhere was trained on rows the workbench does not know; a split drawn here puts some of
+    them into its test split, and every test number (teacher accuracy, fidelity, the explained examples) then rewards
+    memory. A declared split, or a teacher trained here on the train split, needs no warning.
+
+    Args:
+        dataset: the splits (their ``split_origin``).
+        teacher_source: the teacher info's ``source``: ``"trained"`` for a teacher trained here.
+
+    Returns:
+        The sentence, or None.
+
+    Example:
+        >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> ds = Dataset("toy", X, y, X, y, X, y, list("abcd"), ["no", "yes"], np.zeros(4), np.ones(4))
+        >>> drawn_split_caveat(ds, "checkpoint:teacher.ts")[:46]
+        'The test split was drawn here by the workbench'
+        >>> drawn_split_caveat(ds, "trained") is None
+        True
+    """
+    if teacher_source == "trained" or dataset.split_origin == "declared":
+        return None
+    return ("The test split was drawn here by the workbench, not declared with the data, so if the teacher saw any "
+            "of its rows in training every test number in this report is optimistic; declare the split the teacher "
+            f"was trained on ({DECLARE_SPLIT_HOW}).")
 
 
 def _kind(module: nn.Module, cfg: TeacherConfig) -> str:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .compute import module_device
 from .models import predict_logits
 from .progress import progress_bar
 
@@ -80,7 +81,7 @@ def train_network(
     """Train ``module`` in place and restore the weights of its best validation epoch.
 
     Args:
-        module: the network to train.
+        module: the network to train, on the device it is trained on.
         X: training inputs ``(n, d)``.
         y: training targets: integer labels ``(n,)`` (passed on as int64), or real-valued rows such as the
             teacher's logits ``(n, k)`` (passed on as float32).
@@ -107,7 +108,8 @@ def train_network(
         >>> log.epochs_run, len(log.val_scores), net.training
         (5, 5, False)
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws whatever the device
+    device = module_device(module)  # the data stay on the CPU; each minibatch goes to the module's device
     X_t = torch.as_tensor(X, dtype=torch.float32)
     y = np.asarray(y)
     y_t = torch.as_tensor(y, dtype=torch.int64 if np.issubdtype(y.dtype, np.integer) else torch.float32)
@@ -121,7 +123,7 @@ def train_network(
         total = 0.0
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
-            loss = step_loss(module, X_t[idx], y_t[idx], generator)
+            loss = step_loss(module, X_t[idx].to(device), y_t[idx].to(device), generator)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

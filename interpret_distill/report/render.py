@@ -88,6 +88,31 @@ def _summary(run: Run) -> dict:
     return lines
 
 
+def split_line(dataset: dict) -> str:
+    """The dataset line's account of the split: where it came from and its sizes.
+
+    Args:
+        dataset: a run's dataset summary (``run.json``'s ``dataset``); runs saved before splits could be declared
+            have no ``split`` key and were drawn here.
+
+    Returns:
+        E.g. ``"declared split: 51 train / 9 validation (carved from train) / 30 test rows"``.
+
+    Example:
+        >>> split_line({"split": "declared", "val_split": "carved", "n_train": 51, "n_val": 9, "n_test": 30,
+        ...             "test_rows_in_train": 0})
+        'declared split: 51 train / 9 validation (carved from train) / 30 test rows'
+        >>> split_line({"n_train": 1077, "n_val": 270, "n_test": 450})
+        'split drawn here: 1,077 train / 270 validation / 450 test rows'
+    """
+    origin = "declared split" if dataset.get("split") == "declared" else "split drawn here"
+    carved = " (carved from train)" if dataset.get("val_split") == "carved" else ""
+    line = (f"{origin}: {dataset['n_train']:,} train / {dataset['n_val']:,} validation{carved} / "
+            f"{dataset['n_test']:,} test rows")
+    shared = dataset.get("test_rows_in_train")
+    return line + (f" ({shared:,} equal to a train row)" if shared else "")
+
+
 # the baseline regimes of a distilled surrogate, in the order the summary and the index name them
 SURROGATE_BASELINES = {"hard": "the teacher's hard labels",
                        "hard+transfer": "its hard labels of the transfer rows",
@@ -158,6 +183,8 @@ def render_report(run_dir: str | Path) -> Path:
         "run": run,
         "title": f"{run.name}: distillation report",
         "summary": _summary(run),
+        "caveats": run.info.get("warnings", []),  # absent from runs saved before it was recorded
+        "split_line": split_line(run.dataset),
         "comparison": table(ordered, METRIC_COLUMNS),
         "agreement_figure": figures.to_data_uri(figures.agreement_matrices(run)),
         "surrogates": _surrogate_sections(run),
