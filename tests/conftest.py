@@ -130,10 +130,12 @@ def sweep_problem():
 @pytest.fixture(scope="session")
 def sweeps(sweep_problem):
     """The sweep of SWEEP_GRIDS over the four regimes, run with 1 and with 2 joblib workers: ``{n_jobs: frame}``."""
+    from interpret_distill.parallel import Engine
     from interpret_distill.sweep import sweep_surrogates
 
     regimes, splits = sweep_problem
-    return {n: sweep_surrogates(SWEEP_GRIDS, regimes, **splits, n_jobs=n, progress=False, seed=3)[0] for n in (1, 2)}
+    return {n: sweep_surrogates(SWEEP_GRIDS, regimes, **splits, engine=Engine("loky", n), progress=False, seed=3)[0]
+            for n in (1, 2)}
 
 
 @pytest.fixture

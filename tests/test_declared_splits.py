@@ -280,7 +280,8 @@ def case_split_column_not_in_file(tmp_path):
 
 BAD = {
     # case: (builder, the problem, the fix)
-    "class missing from train": (case_class_missing_from_train, "class(es) 'c' have no rows in the declared train split",
+    "class missing from train": (case_class_missing_from_train,
+                                 "class(es) 'c' have no rows in the declared train split",
                                  "move some of their rows into the train split"),
     "test rows equal to train rows": (case_too_many_test_rows_in_train,
                                       "2 of the 12 declared test rows (16.7%) equal a row of the declared train split",
@@ -357,6 +358,7 @@ def _declared_forms(tmp_path) -> dict[str, dict]:
     }
 
 
+@pytest.mark.slow  # whole runs
 @pytest.mark.parametrize("form", ["npz arrays", "csv split column", "csv split files"])
 def test_each_declared_form_runs_end_to_end(form, tmp_path, capsys):
     teacher = tmp_path / "teacher.ts"
@@ -389,6 +391,7 @@ class MemorisingTeacher:
         return 10.0 * np.eye(CLASSES)[[self.labels.get(row.tobytes(), 0) for row in rows]]
 
 
+@pytest.mark.slow  # whole runs
 def test_a_memorising_teacher_is_at_chance_on_a_declared_split_and_flagged_on_a_drawn_one(tmp_path):
     X_train, y_train, X_test, y_test = _declared(n_train_per_class=32, n_test_per_class=8)
     teacher = MemorisingTeacher(X_train, y_train)

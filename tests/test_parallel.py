@@ -29,6 +29,7 @@ def _dies_once(x: int, marker_dir: str) -> int:
     return x * 10
 
 
+@pytest.mark.slow  # starts a local Dask cluster
 def test_engines_agree_in_order():
     tasks = [(i,) for i in range(12)]
     local = list(Engine("loky", 2).map(_square, tasks))
@@ -38,6 +39,7 @@ def test_engines_agree_in_order():
     assert local == remote == [i * i for i in range(12)]
 
 
+@pytest.mark.slow  # starts a local Dask cluster
 def test_a_lost_worker_is_retried_without_changing_the_results(tmp_path):
     with open_engine("dask", n_jobs=2) as engine:
         results = list(engine.map(_dies_once, [(i, str(tmp_path)) for i in range(6)]))
