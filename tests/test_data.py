@@ -177,9 +177,11 @@ def test_npz_with_object_arrays_is_refused(tmp_path):
 
 def test_existing_data_file_names_a_missing_file_and_a_folder(tmp_path):
     with pytest.raises(DataError, match="data file not found: .*check data.path"):
-        existing_data_file(DataConfig(source="csv", path=str(tmp_path / "nope.csv"), target="label"))
+        existing_data_file(tmp_path / "nope.csv", "csv")
     with pytest.raises(DataError, match="is a folder, not a file; point data.path at the csv file itself"):
-        existing_data_file(DataConfig(source="csv", path=str(tmp_path), target="label"))
+        existing_data_file(tmp_path, "csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="data file is empty"):
+        existing_data_file(tmp_path / "empty.csv", "csv")
     (tmp_path / "d.csv").write_text("a,label\n1,x\n")
-    found = existing_data_file(DataConfig(source="csv", path=str(tmp_path / "d.csv"), target="label"))
-    assert found == tmp_path / "d.csv"
+    assert existing_data_file(tmp_path / "d.csv", "csv") == tmp_path / "d.csv"

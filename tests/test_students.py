@@ -380,7 +380,7 @@ def _fake_student_sweep(scores):
     from interpret_distill.sweep import COLUMNS
     from interpret_distill.training import TrainLog
 
-    def fake(dataset, teacher, cfg, teacher_probs, seed, progress):
+    def fake(dataset, teacher, cfg, teacher_probs, seed, progress, **options):  # device, engine, ...
         trained = []
         for width, val, test in scores:
             for regime in ("kd", "scratch"):
