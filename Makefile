@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test test-fast lint bench bench-heldout bench-ablation clean
+.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-scale clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not browser and not notebook"
 
+# the unit tests against the lowest scikit-learn pyproject.toml allows, installed beside the venv's packages
+SKLEARN_FLOOR := $(shell sed -n 's/.*"scikit-learn>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+test-floor: $(STAMP)
+	$(PY) -m pip install -q --no-deps --target .cache/floor "scikit-learn==$(SKLEARN_FLOOR).*"
+	PYTHONPATH=.cache/floor $(PY) -c "import sklearn; print('scikit-learn', sklearn.__version__)"
+	PYTHONPATH=.cache/floor $(PY) -m pytest -q -m "not slow and not browser and not notebook" tests/surrogates tests/test_sweep.py tests/test_selection.py tests/test_config.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check interpret_distill tests benchmarks
 
@@ -40,6 +47,10 @@ bench-heldout: $(STAMP)
 # digits with every fitting regime, hard+transfer included: what the transfer rows add without soft labels
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/run_bench.py --datasets digits --regimes ground_truth hard hard+transfer soft soft+transfer --out benchmarks/ablation
+
+# the default pipeline on generated tables (10k, 100k, 1M rows) and 28x28 images (5k, 20k, 70k): long
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
 
 clean:
 	rm -rf reports/*/ reports/index.html .cache

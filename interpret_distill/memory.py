@@ -56,10 +56,10 @@ def run_allocations(cfg: ExperimentConfig, n_train: int, n_features: int, n_clas
         The :class:`Allocation` list (only the ones the config makes).
 
     Example:
-        >>> cfg = ExperimentConfig(name="x", data={"name": "digits"},
+        >>> cfg = ExperimentConfig(name="x", data={"name": "digits"}, n_jobs=2,
         ...                        transfer={"augmentation": "kde", "n_synthetic": 100_000})
-        >>> [a.knob for a in run_allocations(cfg, 1_000, 64, 10)][:2]
-        ['transfer.n_synthetic', 'transfer.n_synthetic']
+        >>> [a.what for a in run_allocations(cfg, 1_000, 64, 10)][:2]  # linear fits repeat X per class
+        ['linear surrogate fits (2 workers, 101,000 rows x 10 classes)', 'transfer set of 101,000 rows']
     """
     row = n_features * FLOAT32
     allocations = []

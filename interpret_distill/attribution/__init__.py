@@ -6,9 +6,11 @@ methods behind one ``attribute``), ``native`` (exact surrogate decompositions), 
 ``interpret_distill.attribution.registry`` (read by the config) costs no Captum, torch or matplotlib import.
 """
 
+# Imported now, not lazily: `agreement` names a function and its module, and importing the module would otherwise
+# leave the module where the function is expected. It needs numpy, pandas and scipy only.
+from .agreement import METRICS, agreement, agreement_table, cosine, sign_agreement, spearman, topk_agreement
+
 _EXPORTS = {
-    **dict.fromkeys(["METRICS", "agreement", "agreement_table", "cosine", "sign_agreement", "spearman",
-                     "topk_agreement"], "agreement"),
     **dict.fromkeys(["curve_area", "deletion_curve", "faithfulness_curves", "faithfulness_table", "infidelity_score",
                      "insertion_curve", "random_curve"], "faithfulness"),
     **dict.fromkeys(["as_forward", "is_differentiable"], "forward"),
@@ -32,4 +34,5 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "METRICS", "agreement", "agreement_table", "cosine", "sign_agreement",
+                  "spearman", "topk_agreement"])

@@ -9,10 +9,12 @@ argmax. Hard labels are one-hot encoded first, so both go through one code path.
 from __future__ import annotations
 
 import html
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d, validate_data
 
@@ -69,6 +71,21 @@ def probability_matrix(y: np.ndarray, n_samples: int) -> np.ndarray:
         )
     # Rows within tolerance are renormalised exactly so tree leaves sum to 1.
     return p / sums[:, None]
+
+
+class Count(Interval):
+    """An integer hyper-parameter's range that refuses ``True``/``False`` (scikit-learn before 1.9 took them as 1/0).
+
+    Example:
+        >>> Count(0).is_satisfied_by(3), Count(0).is_satisfied_by(True), str(Count(1))
+        (True, False, 'an int in the range [1, inf)')
+    """
+
+    def __init__(self, left: int, right: int | None = None, closed: str = "left"):
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val) -> bool:
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
 class SurrogateBase(ClassifierMixin, BaseEstimator):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval
 
 from ..probability import softmax
-from ._base import SurrogateBase, floor_absent
+from ._base import Count, SurrogateBase, floor_absent
 
 
 class LinearSurrogate(SurrogateBase):
@@ -64,7 +64,7 @@ class LinearSurrogate(SurrogateBase):
     _parameter_constraints = {
         "C": [Interval(Real, 0, None, closed="neither")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Count(1)],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }

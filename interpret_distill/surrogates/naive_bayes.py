@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.naive_bayes import GaussianNB
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import FLOOR, SurrogateBase, floor_absent
+from ._base import FLOOR, Count, SurrogateBase, floor_absent
 
 
 def _nb_conditional_loss(params, X, target, w, theta0, log_var0, anchor):
@@ -128,7 +128,7 @@ class NaiveBayesSurrogate(SurrogateBase):
         "var_smoothing": [Interval(Real, 0, None, closed="left")],
         "objective": [StrOptions({"generative", "conditional"})],
         "anchor": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Count(1)],
     }
 
     def __init__(self, var_smoothing=1e-9, objective="generative", anchor=1.0, max_iter=300):

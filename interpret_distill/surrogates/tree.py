@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import SurrogateBase, floor_absent
+from ._base import Count, SurrogateBase, floor_absent
 from ._export import export_text
 from ._fringe import fringe_search
 from ._nodes import descend, node_depths, node_means, node_parents
@@ -118,8 +116,8 @@ class TreeSurrogate(SurrogateBase):
         **{name: DecisionTreeRegressor._parameter_constraints[name]
            for name in ("max_depth", "max_leaf_nodes", "min_samples_leaf", "random_state")},
         "criterion": [StrOptions({"squared_error", "entropy"})],
-        "refine_passes": [Interval(Integral, 0, None, closed="left")],
-        "fringe_cuts": [Interval(Integral, 0, None, closed="left")],
+        "refine_passes": [Count(0)],
+        "fringe_cuts": [Count(0)],
     }
 
     def __init__(self, max_depth=None, max_leaf_nodes=None, min_samples_leaf=1,
