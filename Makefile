@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test bench bench-heldout bench-ablation clean
+.PHONY: venv report test bench bench-heldout bench-ablation bench-compression clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ bench-heldout: $(STAMP)
 # digits with every fitting regime, hard+transfer included: what the transfer rows add without soft labels
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/run_bench.py --datasets digits --regimes ground_truth hard hard+transfer soft soft+transfer --out benchmarks/ablation
+
+# digits, seeds 0-2: distilled students beside the pruned and the int8-quantized teacher (benchmarks/compression/)
+bench-compression: $(STAMP)
+	$(PY) benchmarks/bench_compression.py
 
 clean:
 	rm -rf reports/*/ reports/index.html .cache
