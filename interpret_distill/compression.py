@@ -285,8 +285,8 @@ def compression_info(cfg: CompressionConfig, n_examples: int) -> dict:
     """How the compression table was measured, as recorded in ``run.json``.
 
     Example:
-        >>> compression_info(CompressionConfig(), 200)["attribution"]
-        'feature_ablation on 200 test examples, agreement with the teacher's feature_ablation'
+        >>> print(compression_info(CompressionConfig(), 200)["attribution"])
+        feature_ablation on 200 test examples, agreement with the teacher's feature_ablation
     """
     return {
         "routes": list(cfg.routes),

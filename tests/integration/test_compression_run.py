@@ -14,6 +14,7 @@ from interpret_distill import load_run
 from interpret_distill.config import parse_config
 from interpret_distill.experiment import run_experiment
 from interpret_distill.report import render, render_index
+from interpret_distill.results import TIMING_COLUMNS
 
 from conftest import TINY  # the shared tiny config (tests/conftest.py)
 
@@ -22,13 +23,22 @@ pytestmark = pytest.mark.slow
 ROUTES = ["distillation", "pruning", "pruning+distillation", "quantization", "distillation+quantization"]
 
 
+RAW = {**copy.deepcopy(TINY), "name": "tiny_compression",
+       "compression": {"pruning": {"sparsities": [0.5, 0.9], "finetune_steps": 10},
+                       "quantization": {"schemes": ["int8_dynamic"]}, "latency_repeats": 2}}
+
+
 @pytest.fixture(scope="module")
 def compression_run(tmp_path_factory):
     torch.set_num_threads(1)
-    raw = {**copy.deepcopy(TINY), "name": "tiny_compression",
-           "compression": {"pruning": {"sparsities": [0.5, 0.9], "finetune_steps": 10},
-                           "quantization": {"schemes": ["int8_dynamic"]}, "latency_repeats": 2}}
-    return run_experiment(parse_config(raw), tmp_path_factory.mktemp("runs"))
+    return run_experiment(parse_config(copy.deepcopy(RAW)), tmp_path_factory.mktemp("runs"))
+
+
+def test_the_same_config_and_seed_give_identical_compression_metrics(compression_run, tmp_path):
+    again = run_experiment(parse_config(copy.deepcopy(RAW)), tmp_path, report=False)
+    first, second = (pd.read_csv(path / "metrics.csv").drop(columns=list(TIMING_COLUMNS)) for path in
+                     (compression_run, again))
+    pd.testing.assert_frame_equal(first, second)
 
 
 def test_metrics_have_a_route_for_the_teacher_and_every_compressed_model(compression_run):
