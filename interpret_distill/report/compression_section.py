@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..runs import Run
@@ -40,11 +41,11 @@ def comparison_rows(run: Run) -> pd.DataFrame:
         array(['none', 'distillation', 'pruning', ...], dtype=object)
     """
     metrics = run.metrics
-    if "route" not in metrics.columns:
-        return metrics.iloc[:0]
+    if "route" not in metrics.columns:  # a run without compression
+        return metrics.iloc[:0].assign(route=[], size_share=[])
     rows = metrics[metrics.route.notna()]
     teacher_bytes = rows.loc[rows.route == "none", "file_bytes"]
-    return rows.assign(size_share=rows.file_bytes / teacher_bytes.iloc[0]) if len(teacher_bytes) else rows.iloc[:0]
+    return rows.assign(size_share=rows.file_bytes / (teacher_bytes.iloc[0] if len(teacher_bytes) else np.nan))
 
 
 def best_per_route(rows: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +63,8 @@ def best_per_route(rows: pd.DataFrame) -> pd.DataFrame:
         >>> best_per_route(rows).model.tolist()
         ['b']
     """
+    if rows.empty:  # a run without compression
+        return rows
     ranked = rows[rows.route != "none"].sort_values(["fidelity", "file_bytes"], ascending=[False, True], kind="stable")
     best = ranked.drop_duplicates("route")
     order = {route: i for i, route in enumerate(dict.fromkeys(rows.route))}

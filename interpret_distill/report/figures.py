@@ -106,7 +106,8 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
     Example:
         >>> fig = agreement_matrices(load_run("reports/digits"))  # doctest: +SKIP
     """
-    compressed = set(run.metrics.model[run.metrics.family == "compressed"])  # shown in the compression section
+    metrics = run.metrics  # pruned and quantized models are shown in the compression section instead
+    compressed = set(metrics.model[metrics.family == "compressed"]) if "family" in metrics.columns else set()
     names = [n for n in run.test_probs if n != "teacher" and n not in compressed]
     teacher = run.test_probs["teacher"].argmax(1)
     k = run.dataset["n_classes"]
