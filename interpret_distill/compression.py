@@ -81,27 +81,67 @@ Route = Callable[[CompressionInputs], list[FittedModel]]
 
 
 def distillation(inputs: CompressionInputs) -> list[FittedModel]:
-    """The distilled students of the width sweep, as the student stage trained them (nothing new is made)."""
+    """The distilled students of the width sweep, as the student stage trained them (nothing new is made).
+
+    Args:
+        inputs: what the routes compress.
+
+    Returns:
+        ``inputs.students``, the selected width first.
+
+    Example:
+        >>> student = FittedModel("student", "student", "mlp", "kd", "distilled", nn.Linear(2, 2))
+        >>> [m.name for m in distillation(CompressionInputs(CompressionConfig(), None, None, [student], 0))]
+        ['student']
+    """
     return list(inputs.students)
 
 
 def pruning(inputs: CompressionInputs) -> list[FittedModel]:
-    """The teacher pruned at every level, each fine-tuned on the training labels."""
+    """The teacher pruned at every level of :func:`pruning_levels`, each fine-tuned on the training labels.
+
+    Args:
+        inputs: the teacher, the distilled student (for the matched level), the data and the ``pruning`` settings.
+
+    Returns:
+        One model per level, named ``teacher:pruned<percent>`` (and ``teacher:pruned-as-student``).
+    """
     return _pruned_teachers(inputs, soft_labels=False)
 
 
 def pruning_with_distillation(inputs: CompressionInputs) -> list[FittedModel]:
-    """The teacher pruned at every level, each fine-tuned on the teacher's own soft labels."""
+    """The teacher pruned at every level of :func:`pruning_levels`, each fine-tuned on its own soft labels.
+
+    Args:
+        inputs: the teacher, the distilled student (for the matched level), the data and the ``pruning`` settings.
+
+    Returns:
+        One model per level, named ``teacher:pruned<percent>+kd`` (and ``teacher:pruned-as-student+kd``).
+    """
     return _pruned_teachers(inputs, soft_labels=True)
 
 
 def quantization(inputs: CompressionInputs) -> list[FittedModel]:
-    """The teacher quantized to int8 after training, once per configured scheme."""
+    """The teacher quantized to int8 after training, once per configured scheme.
+
+    Args:
+        inputs: the teacher and the ``quantization`` settings.
+
+    Returns:
+        One model per scheme, named ``teacher:<scheme>``, with the recipe its saved file is rebuilt with.
+    """
     return _quantized(inputs.teacher, inputs.cfg.quantization.schemes)
 
 
 def distillation_with_quantization(inputs: CompressionInputs) -> list[FittedModel]:
-    """The distilled (validation-selected) student quantized to int8, once per configured scheme."""
+    """The distilled (validation-selected) student quantized to int8, once per configured scheme.
+
+    Args:
+        inputs: the distilled students (the first is quantized) and the ``quantization`` settings.
+
+    Returns:
+        One model per scheme, named ``student:<scheme>``.
+    """
     return _quantized(inputs.students[0], inputs.cfg.quantization.schemes)
 
 
@@ -219,6 +259,14 @@ def compress(cfg: CompressionConfig, dataset: Dataset, teacher: FittedModel, stu
 
     Returns:
         ``{route: [FittedModel, ...]}`` in the order of ``cfg.routes``. Fine-tunes run at one torch thread.
+
+    Raises:
+        ConfigError: the teacher is not a built-in architecture (:func:`check_compressible`).
+
+    Example:
+        >>> routes = compress(CompressionConfig(), dataset, teacher, students, seed=0)  # doctest: +SKIP
+        >>> [m.name for m in routes["quantization"]]  # doctest: +SKIP
+        ['teacher:int8_dynamic', 'teacher:int8_weight_only']
     """
     check_compressible(teacher.model)
     inputs = CompressionInputs(cfg, dataset, teacher, students, seed)
@@ -248,6 +296,12 @@ def compression_table(teacher: FittedModel, routes: dict[str, list[FittedModel]]
         matrices in CSR, computed, not stored), ``latency_ms_per_1k_1thread``, ``attribution_spearman``,
         ``attribution_topk`` (means over the explained examples where defined), ``quantized_share`` and
         ``stayed_float`` (quantized models: weight layers left float, ``"none"`` when all were quantized).
+
+    Example:
+        >>> table = compression_table(teacher, compress(cfg, dataset, teacher, students, 0), dataset,
+        ...                           examples)  # doctest: +SKIP
+        >>> table.set_index("model").loc["teacher:int8_dynamic", "stayed_float"]  # doctest: +SKIP
+        'features.0 (Conv2d); features.2 (Conv2d)'
     """
     from .attribution import (  # Captum: imported when a table is made
         attribute,
@@ -313,6 +367,13 @@ def saved_and_loaded(model: FittedModel, folder: Path, example: np.ndarray) -> t
 
     Raises:
         RuntimeError: the network read back predicts differently (its saved file would not be what was measured).
+
+    Example:
+        >>> from interpret_distill.models import MLP
+        >>> model = FittedModel("net", "student", "mlp", "kd", "distilled", MLP(2, 2, hidden=[2]))
+        >>> loaded, size = saved_and_loaded(model, Path(tempfile.mkdtemp()), np.ones((2, 2), np.float32))
+        >>> size > 1000, type(loaded).__name__
+        (True, 'MLP')
     """
     entry = save_network(model.model, folder, model.name, example, model.recipe)
     loaded = load_network(folder, entry)

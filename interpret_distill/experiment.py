@@ -130,11 +130,14 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     sweep = pd.concat([sweep, student_sweep], ignore_index=True)
     with timer.stage("evaluation"):
         metrics, test_probs = metrics_table(models, dataset, teacher_probs)
-        examples = explained_examples(cfg, len(dataset.X_test))
-        if compressing:
+    compression_record = {}  # run.json's "compression": how the table was measured
+    if compressing:
+        with timer.stage("compression table"):
+            examples = explained_examples(cfg, len(dataset.X_test))  # the attribution stage explains the same rows
             table = compression_table(teacher_model, routes, dataset, examples, cfg.attribution.baseline,
                                       cfg.attribution.top_k, cfg.compression.latency_repeats, cfg.seed)
             metrics = metrics.merge(table, on="model", how="left")
+        compression_record["compression"] = compression_info(cfg.compression, len(examples))
     stages.update()
 
     with atomic_run_dir(Path(out_root), cfg.name) as run_dir:
@@ -159,7 +162,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "teacher": teacher_info,
             "students": student_logs,
             "attribution": attribution.info,
-            **({"compression": compression_info(cfg.compression, len(examples))} if compressing else {}),
+            **compression_record,
         }
         (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
         if report:
