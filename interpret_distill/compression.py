@@ -50,7 +50,7 @@ from .pruning import (
     prune_globally,
     sparsity_for_nonzero,
 )
-from .quantization import float_layers, quantize, quantized_share
+from .quantization import check_available, float_layers, quantize, quantized_share
 from .results import FittedModel
 from .students import torch_threads
 
@@ -230,16 +230,23 @@ def _torchao_version() -> str:
     return f"torchao {metadata.version('torchao')}"
 
 
-def check_compressible(teacher: nn.Module) -> None:
-    """Fail unless the teacher is one of the built-in architectures, which pruned and quantized copies are saved as.
+def check_compressible(teacher: nn.Module, cfg: CompressionConfig) -> None:
+    """Fail before any training unless the configured routes can run on this teacher and this installation.
+
+    Args:
+        teacher: the teacher module: it must be a built-in architecture, which pruned and quantized copies are saved as.
+        cfg: the ``compression`` config section (quantization routes need torchao).
 
     Raises:
         ConfigError: a user's own teacher (TorchScript, a factory, raw-input wrapping); the message names the fix.
+        UserInputError: a quantization route without torchao installed.
 
     Example:
         >>> from interpret_distill.models import MLP
-        >>> check_compressible(MLP(4, 2, hidden=[3]))
+        >>> check_compressible(MLP(4, 2, hidden=[3]), CompressionConfig())
     """
+    if any(route.endswith("quantization") for route in cfg.routes):
+        check_available()
     if network_spec(teacher) is None:
         raise ConfigError(f"compression: the teacher ({type(teacher).__name__}) is not a built-in architecture "
                           "(mlp or cnn on scaled inputs), so its pruned and quantized copies could not be saved; "
@@ -268,7 +275,7 @@ def compress(cfg: CompressionConfig, dataset: Dataset, teacher: FittedModel, stu
         >>> [m.name for m in routes["quantization"]]  # doctest: +SKIP
         ['teacher:int8_dynamic', 'teacher:int8_weight_only']
     """
-    check_compressible(teacher.model)
+    check_compressible(teacher.model, cfg)
     inputs = CompressionInputs(cfg, dataset, teacher, students, seed)
     with torch_threads(1):
         return {route: ROUTES[route](inputs) for route in cfg.routes}

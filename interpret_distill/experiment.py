@@ -107,7 +107,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
                                                        use_cache=use_cache, progress=progress)
     if compressing:
-        check_compressible(teacher_module)  # now, not after the students have trained
+        check_compressible(teacher_module, cfg.compression)  # now, not after the students have trained
     stages.update()
     teacher_model = FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference",
                                 "reference", teacher_module, fit_seconds=timer.seconds["teacher"])

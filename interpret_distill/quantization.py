@@ -20,6 +20,8 @@ from typing import Iterator
 
 from torch import nn
 
+from .errors import UserInputError
+
 # scheme name -> the torchao config class that quantizes that way (looked up by name: no torchao import here, so the
 # config can check a scheme name without paying for it)
 SCHEMES: dict[str, str] = {
@@ -47,17 +49,36 @@ def _quiet() -> Iterator[None]:
                 logger.setLevel(level)
 
 
+TORCHAO_PIN = "torchao==0.18.0"  # as in pyproject.toml
+
+
 @lru_cache(maxsize=1)
 def _torchao():
     """The ``torchao.quantization`` module, imported once and quietly.
 
     Importing torchao also registers its tensor types as safe for ``torch.load(weights_only=True)``, which is how a
     run's quantized models are read back.
-    """
-    with _quiet():
-        import torchao.quantization
 
+    Raises:
+        UserInputError: torchao is not installed; the message says how to install it.
+    """
+    try:
+        with _quiet():
+            import torchao.quantization
+    except ImportError:
+        raise UserInputError(f"quantization needs torchao, which is not installed; install it with `pip install "
+                             f"'{TORCHAO_PIN}' --no-deps` (or leave the quantization routes out of "
+                             "compression.routes)") from None
     return torchao.quantization
+
+
+def check_available() -> None:
+    """Fail now, not mid-run, when torchao cannot be imported (see :func:`_torchao`).
+
+    Example:
+        >>> check_available()  # torchao is installed with the package
+    """
+    _torchao()
 
 
 def check_scheme(scheme: str) -> str:

@@ -19,7 +19,7 @@ from interpret_distill.compression import (
 )
 from interpret_distill.config import CompressionConfig, parse_config
 from interpret_distill.data import Dataset
-from interpret_distill.errors import ConfigError
+from interpret_distill.errors import ConfigError, UserInputError
 from interpret_distill.models import MLP, SmallCNN, predict_logits, predict_proba, state_dict_bytes
 from interpret_distill.pruning import (
     count_nonzero_parameters,
@@ -232,7 +232,29 @@ def test_size_is_measured_on_the_saved_file_and_must_predict_as_the_model_did(tm
 
 def test_a_user_teacher_is_refused_with_the_fix_named():
     with pytest.raises(ConfigError, match="remove the compression section"):
-        check_compressible(nn.Sequential(nn.Linear(2, 2)))
+        check_compressible(nn.Sequential(nn.Linear(2, 2)), CompressionConfig())
+
+
+def test_quantization_without_torchao_fails_before_training_with_the_install_command(monkeypatch):
+    import builtins
+
+    from interpret_distill import quantization
+
+    real_import = builtins.__import__
+
+    def no_torchao(name, *args, **kwargs):
+        if name.startswith("torchao"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    quantization._torchao.cache_clear()
+    monkeypatch.setattr(builtins, "__import__", no_torchao)
+    try:
+        with pytest.raises(UserInputError, match=r"pip install 'torchao==0\.18\.0' --no-deps"):
+            check_compressible(MLP(4, 2, hidden=[3]), CompressionConfig())
+        check_compressible(MLP(4, 2, hidden=[3]), CompressionConfig(routes=["distillation", "pruning"]))
+    finally:
+        quantization._torchao.cache_clear()
 
 
 def test_best_per_route_keeps_the_most_faithful_model_of_each_route():
