@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-scale clean
+.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-compression bench-scale clean
 
 venv: $(STAMP)
 
@@ -47,6 +47,10 @@ bench-heldout: $(STAMP)
 # digits with every fitting regime, hard+transfer included: what the transfer rows add without soft labels
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/run_bench.py --datasets digits --regimes ground_truth hard hard+transfer soft soft+transfer --out benchmarks/ablation
+
+# digits, seeds 0-2: distilled students beside the pruned and the int8-quantized teacher (benchmarks/compression/)
+bench-compression: $(STAMP)
+	$(PY) benchmarks/bench_compression.py
 
 # the default pipeline on generated tables (10k, 100k, 1M rows) and 28x28 images (5k, 20k, 70k): long
 bench-scale: $(STAMP)

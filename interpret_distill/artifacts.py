@@ -79,8 +79,13 @@ def load_surrogate(path: str | Path) -> Any:
         raise ModelFileError(f"{path} is a corrupt skops file ({type(exc).__name__}); re-run the experiment") from None
 
 
-def _network_spec(module: nn.Module) -> dict | None:
-    """How to rebuild one of our own architectures, or None for a user's module."""
+def network_spec(module: nn.Module) -> dict | None:
+    """How to rebuild one of our own architectures, or None for a user's module.
+
+    Example:
+        >>> network_spec(MLP(4, 2, hidden=[3]))["hidden"], network_spec(nn.Identity())
+        ([3], None)
+    """
     if isinstance(module, MLP):
         linears = [m for m in module if isinstance(m, nn.Linear)]
         dropout = next((m.p for m in module if isinstance(m, nn.Dropout)), 0.0)
@@ -94,14 +99,18 @@ def _network_spec(module: nn.Module) -> dict | None:
     return None
 
 
-def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray) -> dict:
-    """Save a network as a ``state_dict`` plus the spec to rebuild it, or as TorchScript for a user's module."""
+def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray, recipe: dict | None = None) -> dict:
+    """Save a network as a ``state_dict`` plus the spec to rebuild it, or as TorchScript for a user's module.
+
+    A quantized network (``recipe={"quantization": scheme}``) is saved as its int8 ``state_dict``; loading rebuilds
+    the float architecture, quantizes it with the same scheme and reads the int8 weights into it.
+    """
     stem = safe_filename(name)
     module = module.cpu()  # a saved run loads on any machine (and traces against the CPU example rows)
-    spec = _network_spec(module)
+    spec = network_spec(module)
     if spec is not None:
         torch.save(module.state_dict(), folder / f"{stem}.pt")
-        return {"file": f"{stem}.pt", "format": "state_dict", "spec": spec}
+        return {"file": f"{stem}.pt", "format": "state_dict", "spec": spec, **({"recipe": recipe} if recipe else {})}
     scripted = module if isinstance(module, torch.jit.ScriptModule) else _trace(module, example)
     if scripted is None:
         return {"file": None, "format": "unavailable",
@@ -143,7 +152,12 @@ def load_network(folder: Path, entry: dict) -> nn.Module:
     spec = dict(entry["spec"])
     module = build_network(spec.pop("arch"), spec.pop("n_features"), spec.pop("n_classes"),
                            spec.pop("image_shape", None), **spec)
+    scheme = entry.get("recipe", {}).get("quantization")
     try:
+        if scheme is not None:
+            from .quantization import quantize  # imports torchao, whose int8 tensors weights_only loading accepts
+
+            module = quantize(module, scheme)
         module.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
     except Exception as exc:
         raise ModelFileError(f"{path} could not be loaded as weights ({type(exc).__name__}); re-run the experiment") from None
@@ -162,7 +176,7 @@ def save_models(run_dir: Path, models: list, example: np.ndarray) -> None:
         meta = {"family": m.family, "kind": m.kind, "regime": m.regime, "role": m.role, "params": m.params,
                 "transfer": m.fitting_rows}
         if m.is_torch:
-            meta.update(save_network(m.model, folder, m.name, example))
+            meta.update(save_network(m.model, folder, m.name, example, m.recipe))
         else:
             meta["file"] = f"{safe_filename(m.name)}.skops"
             meta["format"] = "skops"

@@ -43,6 +43,26 @@ def primary_method(model, computed: list[str]) -> str | None:
     return next((m for m in PRIMARY_METHODS if m in computed and m in applicable), None)
 
 
+def explained_examples(cfg: ExperimentConfig, n_test: int) -> np.ndarray:
+    """The test rows every attribution of a run explains: ``attribution.examples`` of them, drawn with the seed.
+
+    Args:
+        cfg: the experiment config (its ``seed`` and ``attribution.examples``).
+        n_test: rows in the test split.
+
+    Returns:
+        Sorted row indices into the test split (all of them when the split is smaller).
+
+    Example:
+        >>> from interpret_distill.config import ExperimentConfig
+        >>> cfg = ExperimentConfig(name="x", data={"name": "iris"}, attribution={"examples": 3})
+        >>> explained_examples(cfg, 10).tolist() == explained_examples(cfg, 10).tolist(), len(explained_examples(cfg, 2))
+        (True, 2)
+    """
+    rng = np.random.default_rng(cfg.seed)
+    return np.sort(rng.choice(n_test, size=min(cfg.attribution.examples, n_test), replace=False))
+
+
 def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[FittedModel],
                     teacher_test_probs: np.ndarray) -> AttributionResult:
     """Explain the teacher's predicted class on a seeded subset of test rows for the teacher, student and surrogates.
@@ -57,9 +77,8 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
         The :class:`AttributionResult`, with ``agreement``, ``faithfulness`` and ``faithfulness_curves`` tables.
     """
     spec = cfg.attribution
-    rng = np.random.default_rng(cfg.seed)
-    n = min(spec.examples, len(dataset.X_test))
-    examples = np.sort(rng.choice(len(dataset.X_test), size=n, replace=False))
+    examples = explained_examples(cfg, len(dataset.X_test))
+    n = len(examples)
     X = dataset.X_test[examples]
     targets = teacher_test_probs[examples].argmax(1)
     baseline = resolve_baseline(spec.baseline, X, dataset.train_mean)

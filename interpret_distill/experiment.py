@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from . import artifacts
+from .compression import COMPRESSED, check_compressible, compress, compression_info, compression_table
 from .config import ExperimentConfig
 from .data import load_dataset
 from .compute import resolve_device
@@ -92,7 +93,10 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         >>> from interpret_distill import load_config
         >>> run_dir = run_experiment(load_config("iris"), "reports")  # doctest: +SKIP
     """
-    from .attribution_stage import run_attribution  # imported late: keeps Captum out of a plain data import
+    from .attribution_stage import (  # imported late: keeps Captum out of a plain data import
+        explained_examples,
+        run_attribution,
+    )
 
     check_run_target(out_root, cfg.name)  # now, not after minutes of training
     try:
@@ -101,7 +105,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         raise ConfigError(str(exc)) from None
     timer = Timer()
     progress = cfg.progress
-    stages = progress_bar(total=6, enabled=progress, desc=cfg.name, unit="stage")
+    compressing = cfg.compression is not None
+    stages = progress_bar(total=6 + compressing, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
@@ -115,25 +120,39 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     if split_caveat:
         warnings.warn(f"{cfg.name}: {split_caveat}", stacklevel=2)
         caveats.append(split_caveat)
+    if compressing:
+        check_compressible(teacher_module, cfg.compression)  # now, not after the students have trained
     stages.update()
+    teacher_model = FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference",
+                                "reference", teacher_module, fit_seconds=timer.seconds["teacher"])
     teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
-        students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs)
+        students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs,
+                                                             keep_widths=compressing)
     stages.update()
+    routes = {}
+    if compressing:
+        with timer.stage("compression"):
+            distilled = [m for m in students if m.role in ("distilled", "alternative")]  # the selected width first
+            routes = compress(cfg.compression, dataset, teacher_model, distilled, cfg.seed)
+        stages.update()
     with timer.stage("surrogates"), open_engine(cfg.parallel.backend, cfg.n_jobs, cfg.parallel.scheduler) as engine:
         surrogates, sweep = fit_surrogates(cfg, dataset, teacher_module, teacher_probs["val"], teacher_probs["test"],
                                            engine)
     stages.update()
-    models = [
-        FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference", "reference",
-                    teacher_module,
-                    fit_seconds=timer.seconds["teacher"]),
-        *students,
-        *surrogates,
-    ]
+    compressed = [m for made in routes.values() for m in made if m.role == COMPRESSED]
+    models = [teacher_model, *students, *compressed, *surrogates]
     sweep = pd.concat([sweep, student_sweep], ignore_index=True)
     with timer.stage("evaluation"):
         metrics, test_probs = metrics_table(models, dataset, teacher_probs)
+    compression_record = {}  # run.json's "compression": how the table was measured
+    if compressing:
+        with timer.stage("compression table"):
+            examples = explained_examples(cfg, len(dataset.X_test))  # the attribution stage explains the same rows
+            table = compression_table(teacher_model, routes, dataset, examples, cfg.attribution.baseline,
+                                      cfg.attribution.top_k, cfg.compression.latency_repeats, cfg.seed)
+            metrics = metrics.merge(table, on="model", how="left")
+        compression_record["compression"] = compression_info(cfg.compression, len(examples))
     stages.update()
 
     with atomic_run_dir(Path(out_root), cfg.name) as run_dir:
@@ -160,6 +179,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
             "teacher": teacher_info,
             "students": student_logs,
             "attribution": attribution.info,
+            **compression_record,
         }
         (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
         if report:

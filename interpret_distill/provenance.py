@@ -7,7 +7,8 @@ import time
 from contextlib import contextmanager
 from importlib import metadata
 
-VERSIONED_PACKAGES = ("interpret_distill", "torch", "scikit-learn", "captum", "numpy", "pandas", "skops", "matplotlib")
+VERSIONED_PACKAGES = ("interpret_distill", "torch", "scikit-learn", "captum", "numpy", "pandas", "skops", "matplotlib",
+                       "torchao")
 
 
 class Timer:

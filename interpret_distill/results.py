@@ -22,7 +22,7 @@ from .surrogates import SURROGATES
 from .sweep import format_params
 
 # metrics.csv columns that hold wall-clock times: the only ones that differ between two runs of one config
-TIMING_COLUMNS = ("latency_ms_per_1k", "fit_seconds")
+TIMING_COLUMNS = ("latency_ms_per_1k", "fit_seconds", "latency_ms_per_1k_1thread")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class FittedModel:
     # the winning transfer set's label, or a student's on-the-fly recipe ("mixup each step (alpha=1)"); the
     # `transfer` column of metrics.csv
     fitting_rows: str = "train"
+    # how to rebuild a saved network beyond its architecture: {"quantization": scheme} for a quantized one
+    recipe: dict = field(default_factory=dict)
 
     @property
     def is_torch(self) -> bool:

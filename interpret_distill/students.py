@@ -450,16 +450,25 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
                           f"{smallest:,}); raise the budget or add a narrower width to student.grid")
 
 
-def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
-                 teacher_probs: dict[str, np.ndarray]) -> tuple[list[FittedModel], pd.DataFrame, dict]:
+def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, teacher_probs: dict[str, np.ndarray],
+                 keep_widths: bool = False) -> tuple[list[FittedModel], pd.DataFrame, dict]:
     """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
 
     The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
     ``student.budget`` parameters; its baseline is the scratch student of the same width.
 
+    Args:
+        cfg: the experiment config (its ``student`` section, seed and progress).
+        dataset: the splits.
+        teacher: the frozen teacher.
+        teacher_probs: the teacher's probabilities on ``"val"`` and ``"test"``.
+        keep_widths: also return the distilled student of every other width (role ``alternative``, named
+            ``student:<width>``), e.g. for the compression table.
+
     Returns:
-        The distilled and scratch students, the sweep table (one row per trained network) and the two
-        training logs (``{"distilled": ..., "scratch": ...}``, with the chosen widths).
+        The distilled and scratch students (then, with ``keep_widths``, the other distilled widths), the sweep table
+        (one row per trained network) and the two training logs (``{"distilled": ..., "scratch": ...}``, with the
+        chosen widths).
 
     Raises:
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
@@ -480,4 +489,9 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
                                   json.loads(row.params_json), row.fit_seconds, row.transfer))
         logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
+    others = sweep.index[(sweep.regime == method) & (sweep.index != chosen)] if keep_widths else []
+    for index in others:
+        row = sweep.loc[index]
+        models.append(FittedModel(f"student:{row.params}", "student", student_cfg.arch, row.regime, "alternative",
+                                  trained[index].module, json.loads(row.params_json), row.fit_seconds, row.transfer))
     return models, sweep, logs

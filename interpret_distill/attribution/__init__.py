@@ -34,5 +34,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-__all__ = sorted([*_EXPORTS, "METRICS", "agreement", "agreement_table", "cosine", "sign_agreement",
-                  "spearman", "topk_agreement"])
+__all__ = [  # the eager names above and every lazy one (tests/test_imports.py checks they resolve)
+    "METHODS", "METRICS", "MethodSpec", "agreement", "agreement_table", "applicable_methods", "as_forward",
+    "attribute", "attribute_many", "cosine", "curve_area", "deletion_curve", "faithfulness_curves",
+    "faithfulness_plot", "faithfulness_table", "heatmap_grid", "infidelity_score", "insertion_curve",
+    "is_differentiable", "native_attribution", "native_kind", "patch_feature_mask", "random_curve",
+    "resolve_baseline", "sign_agreement", "spearman", "top_features_bars", "topk_agreement",
+]

@@ -106,7 +106,9 @@ def agreement_matrices(run: Run, columns: int = 4) -> Figure:
     Example:
         >>> fig = agreement_matrices(load_run("reports/digits"))  # doctest: +SKIP
     """
-    names = [n for n in run.test_probs if n != "teacher"]
+    metrics = run.metrics  # pruned and quantized models are shown in the compression section instead
+    compressed = set(metrics.model[metrics.family == "compressed"]) if "family" in metrics.columns else set()
+    names = [n for n in run.test_probs if n != "teacher" and n not in compressed]
     teacher = run.test_probs["teacher"].argmax(1)
     k = run.dataset["n_classes"]
     matrices = {}
@@ -485,4 +487,51 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
         ax.grid(True, alpha=0.3)
         if not single:  # a single-complexity panel names its regimes on the axis
             ax.legend(fontsize="small", title="regime", title_fontsize="small")
+    return fig
+
+
+# the x axes of the compression figure: column of the compression table -> axis label
+COMPRESSION_AXES = {"file_bytes": "size on disk (bytes of the saved file, log scale)",
+                    "nonzero_params": "non-zero parameters (log scale)"}
+
+
+def compression_plot(table: pd.DataFrame) -> Figure:
+    """Test fidelity against size on disk and against non-zero parameters, one colour and Pareto front per route.
+
+    The teacher (route ``none``) is a black star on both panels. A pruned network saved dense is as large on disk as
+    the teacher, so the pruning routes stand in one column of the left panel; the right panel shows what they remove.
+
+    Args:
+        table: rows of the compression comparison (``run.metrics`` where ``route`` is set), with ``route``,
+            ``fidelity``, ``file_bytes`` and ``nonzero_params``.
+
+    Returns:
+        The figure (two panels).
+
+    Example:
+        >>> table = pd.DataFrame({"route": ["none", "pruning", "pruning"], "fidelity": [1.0, 0.99, 0.9],
+        ...                       "file_bytes": [1000, 1000, 1000], "nonzero_params": [200, 100, 20]})
+        >>> [ax.get_xlabel() for ax in compression_plot(table).axes]
+        ['size on disk (bytes of the saved file, log scale)', 'non-zero parameters (log scale)']
+    """
+    routes = [r for r in dict.fromkeys(table["route"]) if r != "none"]
+    fig = Figure(figsize=(10.5, 4.0), layout="constrained")
+    axes = fig.subplots(1, len(COMPRESSION_AXES), squeeze=False)[0]
+    for ax, (column, label) in zip(axes, COMPRESSION_AXES.items()):
+        for i, route in enumerate(routes):
+            rows = table[table["route"] == route]
+            x, y = rows[column].to_numpy(float), rows["fidelity"].to_numpy(float)
+            ax.scatter(x, y, s=22, alpha=0.75, color=f"C{i}", label=route)
+            front = pareto_front(x, y)
+            order = np.argsort(x[front], kind="stable")
+            ax.step(x[front][order], y[front][order], where="post", color=f"C{i}", linewidth=1.3)
+        teacher = table[table["route"] == "none"]
+        ax.scatter(teacher[column], teacher["fidelity"], marker="*", s=120, color="black", label="teacher", zorder=3)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.set_xlabel(label)
+        ax.set_ylabel("test fidelity (agreement with teacher)")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize="small", title="route", title_fontsize="small")
+    fig.suptitle("Compression routes: fidelity against size (lines: each route's Pareto front)", fontsize=10)
     return fig

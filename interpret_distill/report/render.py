@@ -15,6 +15,7 @@ from ..errors import UserInputError, first_line
 from ..runs import Run, load_run
 from ..surrogates import SURROGATES
 from .attribution_section import attribution_section
+from .compression_section import best_per_route, comparison_rows, compression_section
 from . import figures
 from .tables import generic_table, table
 
@@ -174,7 +175,7 @@ def render_report(run_dir: str | Path) -> Path:
         >>> render_report("reports/digits")  # doctest: +SKIP
     """
     run = load_run(run_dir)
-    metrics = run.metrics
+    metrics = run.metrics[run.metrics.family != "compressed"]  # pruned and quantized models: the compression section
     order = {"reference": 0, "distilled": 1, "alternative": 2, "baseline": 3}
     ordered = metrics.assign(_o=metrics.role.map(order)).sort_values(["family", "kind", "_o"], kind="stable")
     family_order = {"teacher": 0, "student": 1, "surrogate": 2}
@@ -193,6 +194,7 @@ def render_report(run_dir: str | Path) -> Path:
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
         "sweep": generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
         "attribution": attribution_section(run),
+        "compression": compression_section(run),
         "config_yaml": yaml.safe_dump(run.config, sort_keys=False),
         "versions": run.info["versions"],
         "timings": run.info["timings"],
@@ -225,9 +227,11 @@ def _headline(run: Run) -> dict:
     student = {"fidelity": by_model.loc["student", "fidelity"]}
     if "student_scratch" in by_model.index:
         student["scratch"] = by_model.loc["student_scratch", "fidelity"]
+    compression = [{"route": row.route, "model": row.model, "fidelity": row.fidelity, "share": row.size_share}
+                   for row in best_per_route(comparison_rows(run)).itertuples()]
     return {"name": run.name, "dataset": run.dataset["name"], "href": f"{run.path.name}/report.html",
             "teacher_accuracy": by_model.loc["teacher", "accuracy"], "surrogates": surrogates, "student": student,
-            "created": run.info["created"]}
+            "compression": compression, "created": run.info["created"]}
 
 
 def render_index(root: str | Path) -> Path:
@@ -258,7 +262,8 @@ def render_index(root: str | Path) -> Path:
             warnings.warn(f"the index leaves out {run_dir}: {first_line(exc, limit=300)}", stacklevel=2)
     kinds = sorted({k for h in headlines for k in h["surrogates"]})
     html_text = _environment().get_template("index.html").render(
-        runs=headlines, kinds=kinds, css=(TEMPLATES / "report.css").read_text(),
+        runs=headlines, kinds=kinds, compression=any(h["compression"] for h in headlines),
+        css=(TEMPLATES / "report.css").read_text(),
         script=(TEMPLATES / "sortable.js").read_text(),
     )
     path = root / "index.html"
