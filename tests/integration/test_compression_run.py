@@ -15,8 +15,7 @@ from interpret_distill.config import parse_config
 from interpret_distill.experiment import run_experiment
 from interpret_distill.report import render, render_index
 from interpret_distill.results import TIMING_COLUMNS
-
-from conftest import TINY  # the shared tiny config (tests/conftest.py)
+from tests.conftest import TINY  # the shared tiny config
 
 pytestmark = pytest.mark.slow
 
