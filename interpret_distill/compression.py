@@ -152,7 +152,6 @@ ROUTES: dict[str, Route] = {
     "quantization": quantization,
     "distillation+quantization": distillation_with_quantization,
 }
-ROUTE_NAMES = tuple(ROUTES)
 
 
 def pruning_levels(inputs: CompressionInputs) -> dict[str, float]:

@@ -395,9 +395,12 @@ class ParallelConfig(_Strict):
         return self
 
 
-def _check_routes(routes: list[str]) -> None:
-    from .compression import ROUTE_NAMES  # plain names: no torch or torchao import
+# The compression routes a config may name. compression.py registers one function per name (ROUTES) and its test
+# checks the two agree; the names live here so the config reads them without importing torch or the pipeline.
+ROUTE_NAMES = ("distillation", "pruning", "pruning+distillation", "quantization", "distillation+quantization")
 
+
+def _check_routes(routes: list[str]) -> None:
     unknown = [r for r in routes if r not in ROUTE_NAMES]
     if unknown:
         raise ValueError(f"compression.routes: unknown route(s) {unknown}{_did_you_mean(unknown[0], ROUTE_NAMES)}; "
@@ -454,8 +457,7 @@ class CompressionConfig(_Strict):
     """Distillation beside pruning and quantization of the same teacher, on the same data and metrics."""
 
     routes: list[str] = Field(
-        default_factory=lambda: ["distillation", "pruning", "pruning+distillation", "quantization",
-                                 "distillation+quantization"], min_length=1,
+        default_factory=lambda: list(ROUTE_NAMES), min_length=1,
         description="compression routes to compare (interpret_distill.compression.ROUTES)")
     pruning: PruningConfig = PruningConfig()
     quantization: QuantizationConfig = QuantizationConfig()

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from .compute import stratified_rows
@@ -30,7 +32,7 @@ from .surrogates import build_surrogate
 
 COLUMNS = [
     "kind", "regime", "transfer", "params", "params_json", "complexity_score",
-    "val_fidelity", "val_kl", "val_accuracy", "test_fidelity", "test_accuracy", "fit_seconds",
+    "val_fidelity", "val_kl", "val_accuracy", "test_fidelity", "test_accuracy", "fit_seconds", "converged",
 ]
 
 
@@ -120,17 +122,25 @@ def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_
         X_fit, y_fit = X_fit[rows], y_fit[rows]
     model = build_surrogate(kind, **full)
     start = time.perf_counter()
-    # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster.
-    with threadpool_limits(limits=1, user_api="blas"):
+    # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster. A solver that
+    # stops at its iteration cap on one grid point is recorded in the row (`converged`), not printed per fit.
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X_fit, y_fit)
     seconds = time.perf_counter() - start
+    converged = True
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            converged = False
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     row = sweep_row(kind, regime, transfer, params, full, model.complexity_score_,
-                    lambda X, n_classes: _aligned_proba(model, X, n_classes), evaluation, seconds)
+                    lambda X, n_classes: _aligned_proba(model, X, n_classes), evaluation, seconds, converged)
     return row, model
 
 
 def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, complexity_score: float,
-              predict_proba, evaluation: dict, fit_seconds: float) -> dict:
+              predict_proba, evaluation: dict, fit_seconds: float, converged: bool = True) -> dict:
     """One row of a sweep table (:data:`COLUMNS`): what was fitted, and its scores on each evaluation split.
 
     Args:
@@ -144,6 +154,7 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
         predict_proba: ``(X, n_classes) -> (n, n_classes)`` probabilities of the fitted model.
         evaluation: split -> ``(X, teacher_probs, y)``; ``"val"`` also gets ``val_kl``.
         fit_seconds: wall-clock fitting time.
+        converged: whether the solver met its tolerance (False: it stopped at its iteration cap).
 
     Returns:
         The row as a dict: the columns of :data:`COLUMNS` when ``evaluation`` has ``"val"`` and ``"test"``.
@@ -164,6 +175,7 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
         if split == "val":
             row["val_kl"] = kl_divergence(probs, teacher_probs)
     row["fit_seconds"] = fit_seconds
+    row["converged"] = converged
     return row
 
 

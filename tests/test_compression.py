@@ -284,3 +284,10 @@ def test_compression_is_off_unless_configured(tiny_raw):
     assert parse_config(tiny_raw).compression is None
     tiny_raw["compression"] = {}
     assert parse_config(tiny_raw).compression == CompressionConfig()
+
+
+def test_every_route_a_config_may_name_is_registered():
+    from interpret_distill.compression import ROUTES
+    from interpret_distill.config import ROUTE_NAMES
+
+    assert tuple(ROUTES) == ROUTE_NAMES

@@ -112,3 +112,15 @@ def test_transfer_candidates_are_swept_labelled_and_restricted_to_their_kinds(sw
     one, _ = sweep_surrogates({"tree": [{"max_depth": 2}]}, {"soft+transfer": FitSet(X, P, "only")}, **splits,
                               progress=False)
     assert one.transfer.tolist() == ["only"]
+
+
+def test_a_fit_stopped_at_its_iteration_cap_is_recorded_not_printed(recwarn):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(200, 4, random_state=0)
+    P = np.eye(2)[y] * 0.8 + 0.1
+    split = (X, P, y)
+    frame, _ = sweep_surrogates({"linear": [{"C": 10.0, "l1_ratio": 1.0, "max_iter": 1}, {"C": 1.0}]},
+                                {"soft": (X, P)}, val=split, test=split, progress=False)
+    assert frame.converged.tolist() == [False, True]
+    assert not [w for w in recwarn if "converge" in str(w.message)]
