@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .artifacts import load_network, network_spec, save_network
-from .config import CompressionConfig
+from .compression_config import CompressionConfig
 from .data import Dataset
 from .errors import ConfigError
 from .losses import kd_loss

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import codecs
-import difflib
 import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import AfterValidator, BaseModel, StrictInt, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, StrictInt, Field, ValidationError, field_validator, model_validator
 
+from ._config_base import StrictSection, did_you_mean
+from .compression_config import CompressionConfig
 from .errors import ConfigError, UserInputError
 
 
@@ -33,13 +34,7 @@ DEFAULT_SPLIT_COLUMN = "split"
 MAX_SYNTHETIC = 1_000_000
 
 
-class _Strict(BaseModel):
-    # allow_inf_nan: a temperature of .inf or a learning rate of .nan passes gt=0 but makes the run meaningless;
-    # strict: `epochs: true` or `epochs: "40"` is a mistake, not 1 or 40 (an int still passes for a float)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
-
-
-class DataConfig(_Strict):
+class DataConfig(StrictSection):
     """Where the data comes from and how it is split."""
 
     source: Literal["sklearn", "csv", "parquet", "npz", "torchvision"] = "sklearn"
@@ -74,7 +69,7 @@ class DataConfig(_Strict):
         if self.source in ("sklearn", "torchvision") and not self.name:
             raise ValueError(f"data.name is required when data.source is {self.source!r}")
         if self.source == "sklearn" and self.name not in SKLEARN_DATASETS:
-            hint = _did_you_mean(self.name, SKLEARN_DATASETS)
+            hint = did_you_mean(self.name, SKLEARN_DATASETS)
             raise ValueError(f"data.name: unknown built-in dataset {self.name!r}{hint}; "
                              f"choose one of: {', '.join(SKLEARN_DATASETS)}")
         for key, sources in SOURCE_KEYS.items():
@@ -162,7 +157,7 @@ def _check_split_files(files: dict[str, str], source: str) -> None:
                          "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val)")
     unknown = [key for key in files if key not in SPLITS]
     if unknown:
-        raise ValueError(f"data.path: unknown split {unknown[0]!r}{_did_you_mean(unknown[0], SPLITS)}; name the "
+        raise ValueError(f"data.path: unknown split {unknown[0]!r}{did_you_mean(unknown[0], SPLITS)}; name the "
                          "files train, val (optional) and test")
     if not {"train", "test"} <= set(files) or not all(files.values()):
         raise ValueError("data.path as a mapping needs a train and a test file, e.g. {train: data/train.csv, "
@@ -172,7 +167,7 @@ def _check_split_files(files: dict[str, str], source: str) -> None:
 LayerWidths = list[Annotated[int, Field(gt=0)]]
 
 
-class TeacherConfig(_Strict):
+class TeacherConfig(StrictSection):
     """The network to explain: trained here, or the user's own."""
 
     arch: Literal["mlp", "cnn"] = "mlp"
@@ -212,7 +207,7 @@ def _registered_kind(kind: str) -> str:
     from .surrogates import SURROGATES  # the registry: scikit-learn only, no torch
 
     if kind not in SURROGATES:
-        raise ValueError(f"unknown surrogate kind {kind!r}{_did_you_mean(kind, SURROGATES)}; "
+        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, SURROGATES)}; "
                          f"allowed: {', '.join(SURROGATES)}")
     return kind
 
@@ -228,7 +223,7 @@ def _check_augmentation(name: str | None, params: dict[str, float]) -> None:
     check_augmentation(name, params)
 
 
-class TransferRecipe(_Strict):
+class TransferRecipe(StrictSection):
     """Synthetic inputs drawn near the training rows, to be labelled by the teacher."""
 
     augmentation: str = Field(..., description="mixup / noise / neighbours / kde / local_kde")
@@ -252,7 +247,7 @@ class TransferCandidate(TransferRecipe):
     )
 
 
-class TransferConfig(_Strict):
+class TransferConfig(StrictSection):
     """Teacher soft labels and the teacher-queried transfer set(s), chosen on validation data."""
 
     temperature: float = Field(1.0, gt=0)
@@ -283,7 +278,7 @@ class TransferConfig(_Strict):
         return [main, *self.candidates]
 
 
-class StudentSize(_Strict):
+class StudentSize(StrictSection):
     """One point of the student's width grid: the layer widths its architecture uses."""
 
     hidden: LayerWidths | None = Field(None, description="mlp: hidden layer widths")
@@ -296,7 +291,7 @@ class StudentSize(_Strict):
         return self
 
 
-class StudentConfig(_Strict):
+class StudentConfig(StrictSection):
     """The compact neural student and its distillation loss."""
 
     arch: Literal["mlp", "cnn"] = "mlp"
@@ -356,7 +351,7 @@ class StudentConfig(_Strict):
         return [self.model_copy(update={width: getattr(point, width)}) for point in self.grid or []] or [self]
 
 
-class SurrogateConfig(_Strict):
+class SurrogateConfig(StrictSection):
     """One interpretable surrogate kind and its hyper-parameters (or a grid to sweep)."""
 
     kind: SurrogateKind = Field(..., description="a key of interpret_distill.surrogates.SURROGATES")
@@ -368,7 +363,7 @@ class SurrogateConfig(_Strict):
                                 "stratified by the teacher's class; validation and test are always scored whole")
 
 
-class AttributionConfig(_Strict):
+class AttributionConfig(StrictSection):
     """Which explanations to compute and on how many test examples."""
 
     methods: list[str] = Field(
@@ -379,7 +374,7 @@ class AttributionConfig(_Strict):
     top_k: int = Field(5, ge=1)
 
 
-class ParallelConfig(_Strict):
+class ParallelConfig(StrictSection):
     """Where the independent fits of the sweeps run (the worker count is the top-level ``n_jobs``)."""
 
     backend: Literal["loky", "dask"] = Field("loky", description="loky: processes on this machine; dask: a cluster")
@@ -395,82 +390,7 @@ class ParallelConfig(_Strict):
         return self
 
 
-# The compression routes a config may name. compression.py registers one function per name (ROUTES) and its test
-# checks the two agree; the names live here so the config reads them without importing torch or the pipeline.
-ROUTE_NAMES = ("distillation", "pruning", "pruning+distillation", "quantization", "distillation+quantization")
-
-
-def _check_routes(routes: list[str]) -> None:
-    unknown = [r for r in routes if r not in ROUTE_NAMES]
-    if unknown:
-        raise ValueError(f"compression.routes: unknown route(s) {unknown}{_did_you_mean(unknown[0], ROUTE_NAMES)}; "
-                         f"allowed: {', '.join(ROUTE_NAMES)}")
-
-
-def _check_schemes(schemes: list[str]) -> None:
-    from .quantization import SCHEMES  # plain names: torchao is imported only to quantize
-
-    unknown = [s for s in schemes if s not in SCHEMES]
-    if unknown:
-        raise ValueError(f"compression.quantization.schemes: unknown scheme(s) {unknown}"
-                         f"{_did_you_mean(unknown[0], SCHEMES)}; allowed: {', '.join(SCHEMES)}")
-
-
-class PruningConfig(_Strict):
-    """Global magnitude pruning of the teacher, each level fine-tuned for the same number of optimiser steps."""
-
-    sparsities: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
-        default_factory=lambda: [0.5, 0.8, 0.9, 0.95], min_length=1,
-        description="shares of the teacher's linear and convolution weights set to zero (one global pool)")
-    match_student: bool = Field(
-        True, description="also prune to as many non-zero parameters as the distilled student has")
-    finetune_steps: int = Field(300, ge=0, description="Adam steps on the training rows after pruning, per level")
-    batch_size: int = Field(64, gt=0)
-    lr: float = Field(1e-3, gt=0)
-    temperature: float = Field(1.0, gt=0, description="of the teacher's soft labels in the pruning+distillation "
-                                                      "fine-tune (KL at this temperature)")
-
-    @field_validator("sparsities")
-    @classmethod
-    def _distinct(cls, value: list[float]) -> list[float]:
-        if len(set(value)) != len(value):
-            raise ValueError(f"compression.pruning.sparsities lists a level twice ({value}); list each once")
-        return value
-
-
-class QuantizationConfig(_Strict):
-    """Post-training int8 quantization (torchao) of the teacher's and the student's linear layers."""
-
-    schemes: list[str] = Field(default_factory=lambda: ["int8_dynamic", "int8_weight_only"], min_length=1,
-                               description="int8_dynamic (int8 weights and activations), int8_weight_only")
-
-    @field_validator("schemes")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        _check_schemes(value)
-        if len(set(value)) != len(value):
-            raise ValueError(f"compression.quantization.schemes lists a scheme twice ({value}); list each once")
-        return value
-
-
-class CompressionConfig(_Strict):
-    """Distillation beside pruning and quantization of the same teacher, on the same data and metrics."""
-
-    routes: list[str] = Field(
-        default_factory=lambda: list(ROUTE_NAMES), min_length=1,
-        description="compression routes to compare (interpret_distill.compression.ROUTES)")
-    pruning: PruningConfig = PruningConfig()
-    quantization: QuantizationConfig = QuantizationConfig()
-    latency_repeats: int = Field(5, ge=1, description="timed predictions per model (the median is reported)")
-
-    @field_validator("routes")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        _check_routes(value)
-        return value
-
-
-class ExperimentConfig(_Strict):
+class ExperimentConfig(StrictSection):
     """One experiment: data → teacher → student + surrogates → evaluation → report."""
 
     name: str = Field(..., description="names the run folder: letters, digits, '_', '.', '-'")
@@ -535,7 +455,7 @@ class ExperimentConfig(_Strict):
     def _known_regimes(cls, value: list[str]) -> list[str]:
         unknown = [r for r in value if r not in REGIMES]
         if unknown:
-            raise ValueError(f"unknown regime(s) {unknown}{_did_you_mean(unknown[0], REGIMES)}; "
+            raise ValueError(f"unknown regime(s) {unknown}{did_you_mean(unknown[0], REGIMES)}; "
                              f"allowed: {', '.join(REGIMES)}")
         return value
 
@@ -560,11 +480,6 @@ class ExperimentConfig(_Strict):
         return self
 
 
-def _did_you_mean(word: str, choices) -> str:
-    guess = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
-    return f" (did you mean {guess[0]!r}?)" if guess else ""
-
-
 def _check_surrogates(surrogates: list[SurrogateConfig]) -> None:
     """Every grid point's names and values against its kind's parameter constraints, without fitting anything."""
     from .surrogates import check_surrogate_params
@@ -584,7 +499,7 @@ def _check_attribution_methods(methods: list[str]) -> None:
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise ValueError(f"unknown attribution.methods {unknown}{_did_you_mean(unknown[0], METHODS)}; "
+        raise ValueError(f"unknown attribution.methods {unknown}{did_you_mean(unknown[0], METHODS)}; "
                          f"allowed: {', '.join(METHODS)}")
 
 
@@ -615,7 +530,7 @@ def _describe(error: dict) -> str:
     where = ".".join(str(p) for p in loc) or "config"
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(ExperimentConfig, loc)
-        hint = _did_you_mean(loc[-1], allowed)
+        hint = did_you_mean(loc[-1], allowed)
         return f"unknown key {where!r}{hint}; allowed here: {', '.join(allowed)}"
     if error["type"] == "missing":
         return f"missing required key {where!r}"

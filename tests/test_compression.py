@@ -288,6 +288,6 @@ def test_compression_is_off_unless_configured(tiny_raw):
 
 def test_every_route_a_config_may_name_is_registered():
     from interpret_distill.compression import ROUTES
-    from interpret_distill.config import ROUTE_NAMES
+    from interpret_distill.compression_config import ROUTE_NAMES
 
     assert tuple(ROUTES) == ROUTE_NAMES

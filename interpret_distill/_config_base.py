@@ -1,0 +1,30 @@
+"""What every config section shares: strict validation, and the "did you mean" hint of its messages.
+
+A leaf of ``config.py`` and ``compression_config.py``, so the sections can live in more than one module.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import BaseModel, ConfigDict
+
+
+class StrictSection(BaseModel):
+    """A config section: unknown keys, infinities, NaNs and loosely typed values (``epochs: true``) are refused."""
+
+
+    # allow_inf_nan: a temperature of .inf or a learning rate of .nan passes gt=0 but makes the run meaningless;
+    # strict: `epochs: true` or `epochs: "40"` is a mistake, not 1 or 40 (an int still passes for a float)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string.
+
+    Example:
+        >>> did_you_mean("tre", ["tree", "linear"])
+        " (did you mean 'tree'?)"
+    """
+    guess = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {guess[0]!r}?)" if guess else ""
