@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, Saliency, ShapleyValueSampling
 
+from ..image_features import patch_feature_mask  # noqa: F401  (exported as attribution.patch_feature_mask)
 from ..models import eval_mode
 from ..progress import progress_bar
 from . import sampling
@@ -201,26 +202,6 @@ def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray,
             bar.set_postfix_str(f"{name}/{m}")
             results[(name, m)] = attribute(models[name], X, target, m, base, **kwargs)
     return results
-
-
-def patch_feature_mask(image_shape: Sequence[int], patch: int = 2) -> np.ndarray:
-    """Group ids that put each ``patch × patch`` square of an image (all channels) into one feature.
-
-    Args:
-        image_shape: ``(channels, height, width)`` of the flat rows.
-        patch: side of the square patches (the last ones are cut at the border).
-
-    Returns:
-        ``(channels * height * width,)`` int64 group ids, numbered row-major over patches.
-
-    Example:
-        >>> patch_feature_mask((1, 2, 4), patch=2).tolist()
-        [0, 0, 1, 1, 0, 0, 1, 1]
-    """
-    c, h, w = (int(s) for s in image_shape)
-    rows, cols = np.arange(h) // patch, np.arange(w) // patch
-    per_channel = rows[:, None] * (-(-w // patch)) + cols[None, :]
-    return np.broadcast_to(per_channel, (c, h, w)).reshape(-1).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------- internals
