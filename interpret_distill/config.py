@@ -21,12 +21,14 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
 SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
+SYNTHETIC_DATASETS = ("digits28",)  # generated at run time (interpret_distill.synthetic)
 # the data sources that read each optional data key: set for any other source it would be silently ignored
-SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision"), "target": ("csv", "parquet"),
+SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision", "image_folder"), "target": ("csv", "parquet"),
                "features": ("csv", "parquet"), "categorical": ("csv", "parquet"),
                "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",), "split_column": ("csv", "parquet"),
-               "max_test_overlap": ("csv", "parquet", "npz")}
-# the sources whose data.path may be a mapping of split -> file (image folders will declare theirs as subfolders)
+               "max_test_overlap": ("csv", "parquet", "npz", "image_folder"), "image_size": ("image_folder",),
+               "color": ("image_folder",), "n_rows": ("synthetic",)}
+# the sources whose data.path may be a mapping of split -> file (image folders declare theirs as subfolders)
 SPLIT_FILE_SOURCES = ("csv", "parquet")
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT_COLUMN = "split"
@@ -42,11 +44,11 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where the data comes from and how it is split."""
 
-    source: Literal["sklearn", "csv", "parquet", "npz", "torchvision"] = "sklearn"
-    name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision)")
+    source: Literal["sklearn", "csv", "parquet", "npz", "torchvision", "image_folder", "synthetic"] = "sklearn"
+    name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision / synthetic)")
     path: str | dict[str, str] | None = Field(
         None, description="file path (source: csv / parquet / npz), or for csv / parquet a declared split as a "
-                          "mapping {train: file, val: file (optional), test: file}"
+                          "mapping {train: file, val: file (optional), test: file}; image_folder: the folder"
     )
     target: str | None = Field(None, description="target column (csv / parquet)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
@@ -54,6 +56,12 @@ class DataConfig(_Strict):
     image_shape: tuple[StrictInt, ...] | None = Field(
         None, strict=False, description="(channels, height, width) or (height, width) of flat image rows"
     )  # not strict: YAML and run.json give a list
+    image_size: tuple[StrictInt, StrictInt] | None = Field(
+        None, strict=False, description="image_folder: [height, width] every image is resized to (null: every image "
+                                        "must have the first one's size)"
+    )  # not strict: YAML and run.json give a list
+    color: Literal["grayscale", "rgb"] = Field("grayscale", description="image_folder: one channel or three")
+    n_rows: int | None = Field(None, gt=0, description="synthetic: how many images to generate (default 5,000)")
     encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
     split_column: str | None = Field(
         DEFAULT_SPLIT_COLUMN, description="csv / parquet: the column declaring each row's split (train / val / "
@@ -71,12 +79,12 @@ class DataConfig(_Strict):
 
     @model_validator(mode="after")
     def _source_fields(self) -> "DataConfig":
-        if self.source in ("sklearn", "torchvision") and not self.name:
+        if self.source in ("sklearn", "torchvision", "synthetic") and not self.name:
             raise ValueError(f"data.name is required when data.source is {self.source!r}")
-        if self.source == "sklearn" and self.name not in SKLEARN_DATASETS:
-            hint = _did_you_mean(self.name, SKLEARN_DATASETS)
-            raise ValueError(f"data.name: unknown built-in dataset {self.name!r}{hint}; "
-                             f"choose one of: {', '.join(SKLEARN_DATASETS)}")
+        builtin = {"sklearn": SKLEARN_DATASETS, "synthetic": SYNTHETIC_DATASETS}.get(self.source)
+        if builtin and self.name not in builtin:
+            raise ValueError(f"data.name: unknown {'built-in' if self.source == 'sklearn' else self.source} dataset "
+                             f"{self.name!r}{_did_you_mean(self.name, builtin)}; choose one of: {', '.join(builtin)}")
         for key, sources in SOURCE_KEYS.items():
             # a resolved config (run.json) sets every key: only a value other than the default was chosen
             default = type(self).model_fields[key].get_default(call_default_factory=True)
@@ -86,7 +94,7 @@ class DataConfig(_Strict):
                                  f"{self.source!r}; remove it or change data.source")
         if isinstance(self.path, dict):
             _check_split_files(self.path, self.source)
-        if self.source in ("csv", "parquet", "npz") and not self.path:
+        if self.source in ("csv", "parquet", "npz", "image_folder") and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
         if self.source in ("csv", "parquet") and not self.target:
             raise ValueError(f"data.target (the label column) is required when data.source is {self.source!r}")
@@ -144,6 +152,13 @@ class DataConfig(_Strict):
                              f"sizes, got {list(value)}")
         return (1, *value) if len(value) == 2 else value
 
+    @field_validator("image_size")
+    @classmethod
+    def _image_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and min(value) <= 0:
+            raise ValueError(f"data.image_size must be [height, width] of positive sizes, got {list(value)}")
+        return value
+
     @field_validator("encoding")
     @classmethod
     def _encoding(cls, value: str) -> str:
@@ -159,7 +174,8 @@ def _check_split_files(files: dict[str, str], source: str) -> None:
     if source not in SPLIT_FILE_SOURCES:
         raise ValueError(f"data.path as a mapping of split -> file is read only for data.source "
                          f"{' / '.join(SPLIT_FILE_SOURCES)}, not {source!r}; give one file (an .npz declares its "
-                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val)")
+                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val; an image "
+                         "folder with subfolders train/ and test/)")
     unknown = [key for key in files if key not in SPLITS]
     if unknown:
         raise ValueError(f"data.path: unknown split {unknown[0]!r}{_did_you_mean(unknown[0], SPLITS)}; name the "
