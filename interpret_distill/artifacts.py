@@ -20,7 +20,7 @@ from torch import nn
 
 from .errors import ModelFileError
 from .image_features import PatchSurrogate
-from .models import MLP, Centre, SmallCNN, build_network, load_torchscript
+from .models import MLP, Centre, ResNet, SmallCNN, build_network, load_torchscript
 from .surrogates import SURROGATES
 
 if TYPE_CHECKING:
@@ -92,6 +92,10 @@ def _network_spec(module: nn.Module) -> dict | None:
         convs = [m for m in module.features if isinstance(m, nn.Conv2d)]
         return {"arch": "cnn", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
                 "channels": [m.out_channels for m in convs], "n_features": int(np.prod(module.image_shape))}
+    if isinstance(module, ResNet):
+        return {"arch": "resnet", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
+                "channels": list(module.channels), "blocks": module.blocks,
+                "n_features": int(np.prod(module.image_shape))}
     return None
 
 

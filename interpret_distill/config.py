@@ -191,9 +191,12 @@ LayerWidths = list[Annotated[int, Field(gt=0)]]
 class TeacherConfig(_Strict):
     """The network to explain: trained here, or the user's own."""
 
-    arch: Literal["mlp", "cnn"] = "mlp"
+    arch: Literal["mlp", "cnn", "resnet"] = "mlp"
     hidden: LayerWidths = Field(default_factory=lambda: [128, 64])
-    channels: LayerWidths = Field(default_factory=lambda: [16, 32])
+    channels: LayerWidths = Field(default_factory=lambda: [16, 32],
+                                  description="cnn: channels of each convolution; resnet: width of each stage")
+    blocks: int = Field(1, gt=0, description="resnet: residual blocks per stage (channels [16, 32, 64] with 1 block "
+                                             "is ResNet-8, with 3 ResNet-20)")
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(60, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -213,6 +216,10 @@ class TeacherConfig(_Strict):
     trained_on: Literal["declared_train", "unknown"] = Field(
         "unknown", description="which rows a user teacher was trained on: the data's declared train split (the run "
                                "then requires one), or unknown"
+    )
+    input_layout: Literal["flat", "image"] = Field(
+        "flat", description="what a user teacher takes: flat rows (n, d), or images (n, channels, height, width) "
+                            "such as a torchvision model; the pipeline folds its flat rows for it"
     )
 
     @model_validator(mode="after")
@@ -303,19 +310,19 @@ class StudentSize(_Strict):
     """One point of the student's width grid: the layer widths its architecture uses."""
 
     hidden: LayerWidths | None = Field(None, description="mlp: hidden layer widths")
-    channels: LayerWidths | None = Field(None, description="cnn: convolution channels")
+    channels: LayerWidths | None = Field(None, description="cnn: convolution channels; resnet: stage widths")
 
     @model_validator(mode="after")
     def _some_width(self) -> "StudentSize":
         if self.hidden is None and self.channels is None:
-            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn), e.g. {hidden: [8]}")
+            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn, resnet), e.g. {hidden: [8]}")
         return self
 
 
 class StudentConfig(_Strict):
     """The compact neural student and its distillation loss."""
 
-    arch: Literal["mlp", "cnn"] = "mlp"
+    arch: Literal["mlp", "cnn", "resnet"] = Field("mlp", description="resnet: one residual block per stage")
     hidden: LayerWidths = Field(default_factory=lambda: [16])
     channels: LayerWidths = Field(default_factory=lambda: [4, 8])
     centre_inputs: bool = Field(
