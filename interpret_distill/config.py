@@ -389,6 +389,22 @@ class SurrogateConfig(_Strict):
     fit_rows: int | None = Field(
         None, gt=0, description="the most rows one fit sees: larger fitting sets (transfer sets) are subsampled, "
                                 "stratified by the teacher's class; validation and test are always scored whole")
+    features: Literal["pixels", "patches"] = Field(
+        "pixels", description="what the kind is fitted on: the input columns (pixels, or a table's columns), or the "
+                              "patch features of images (the `patches` grid's means, and contrast if set), labelled "
+                              "<kind>@patches; list a kind twice to fit it on both"
+    )
+
+    def label(self) -> str:
+        """How metrics, sweeps and reports name this entry: its kind, or ``<kind>@patches``.
+
+        Example:
+            >>> SurrogateConfig(kind="tree", features="patches").label()
+            'tree@patches'
+        """
+        from .surrogates import kind_label
+
+        return kind_label(self.kind, self.features)
 
 
 class AttributionConfig(_Strict):
@@ -400,6 +416,18 @@ class AttributionConfig(_Strict):
     examples: int = Field(200, ge=1)
     baseline: Literal["zeros", "mean"] = "zeros"
     top_k: int = Field(5, ge=1)
+    patches: Literal["auto"] | bool = Field(
+        "auto", description="image data: perturbation methods perturb whole patches of the grid `patches` (their cost "
+                            "grows with patches, not pixels); auto: for images larger than 16x16; false: pixels"
+    )
+
+
+class PatchConfig(_Strict):
+    """The patch grid of image data: patch-level attributions and surrogates with ``features: patches`` use it."""
+
+    size: int = Field(4, gt=0, description="side of the square patches in pixels (border patches are cut)")
+    contrast: bool = Field(False, description="surrogates with features: patches also read each patch's contrast "
+                                              "(the standard deviation of its pixels), after its mean")
 
 
 class ParallelConfig(_Strict):
@@ -435,6 +463,7 @@ class ExperimentConfig(_Strict):
         ]
     )
     attribution: AttributionConfig = AttributionConfig()
+    patches: PatchConfig = PatchConfig()
     regimes: list[str] = Field(default_factory=lambda: list(REGIMES),
                                description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
                                            "others baselines (hard+transfer: the transfer rows, hard labels)")
@@ -461,9 +490,10 @@ class ExperimentConfig(_Strict):
     @field_validator("surrogates")
     @classmethod
     def _unique_kinds(cls, value: list[SurrogateConfig]) -> list[SurrogateConfig]:
-        kinds = [s.kind for s in value]
-        if len(set(kinds)) != len(kinds):
-            raise ValueError(f"each surrogate kind may appear once, got {kinds}")
+        labels = [s.label() for s in value]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"each surrogate kind may appear once per feature set (features: pixels / patches), "
+                             f"got {labels}")
         return value
 
     @field_validator("name")
