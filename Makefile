@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test bench bench-heldout bench-ablation clean
+.PHONY: venv report test bench bench-heldout bench-ablation bench-images clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,11 @@ bench-heldout: $(STAMP)
 # digits with every fitting regime, hard+transfer included: what the transfer rows add without soft labels
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/run_bench.py --datasets digits --regimes ground_truth hard hard+transfer soft soft+transfer --out benchmarks/ablation
+
+# 28x28 synthetic digits with a ResNet teacher, small, one seed: pixel- vs patch-level surrogates and the attribution
+# stage's time with patches vs pixels (benchmarks/images/results.md, a few minutes on two cores)
+bench-images: $(STAMP)
+	$(PY) benchmarks/bench_images.py
 
 clean:
 	rm -rf reports/*/ reports/index.html .cache

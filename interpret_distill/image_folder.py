@@ -1,4 +1,4 @@
-"""Read a folder of image files with Pillow (no torchvision): the ``root/<class>/<image>`` layout of torchvision's
+"""Read (and write) a folder of image files with Pillow (no torchvision): the ``root/<class>/<image>`` layout of torchvision's
 ``ImageFolder``, or a declared split ``root/train/<class>/…``, ``root/test/<class>/…`` (``root/val/`` optional).
 
 Listing (:func:`list_image_folder`) and decoding (:func:`read_images`) are separate, so a random subset of the files
@@ -176,6 +176,42 @@ def _decode(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarray:
     except Exception as exc:  # Pillow raises many types for a damaged or foreign file
         raise DataError(f"{path} is not a readable image ({type(exc).__name__}: {first_line(exc, 120)}); replace or "
                         "remove the file") from None
+
+
+def write_image_folder(root: str | Path, X: np.ndarray, labels: Sequence[str], image_shape: Sequence[int],
+                       split: Sequence[str] | None = None) -> Path:
+    """Write flat images in [0, 1] as 8-bit PNG files in the layout :func:`list_image_folder` reads.
+
+    For trying ``data.source: image_folder`` on generated images (``synthetic.make_digits28``), or exporting an array
+    of images for other tools. Files are ``root[/<split>]/<label>/<row>.png``.
+
+    Args:
+        root: the folder to write (created; existing files of the same names are replaced).
+        X: ``(n, channels * height * width)`` images in [0, 1]; 1 or 3 channels.
+        labels: each image's class name.
+        image_shape: ``(channels, height, width)``.
+        split: each image's split (``train``, ``val``, ``test``), or None for no declared split.
+
+    Returns:
+        ``root``.
+
+    Example:
+        >>> import tempfile
+        >>> root = write_image_folder(Path(tempfile.mkdtemp()), np.zeros((2, 4)), ["a", "b"], (1, 2, 2))
+        >>> list_image_folder(root).class_names
+        ['a', 'b']
+    """
+    from PIL import Image
+
+    root, (channels, height, width) = Path(root), (int(s) for s in image_shape)
+    if channels not in (1, 3):
+        raise ValueError(f"PNG files hold 1 (grey) or 3 (RGB) channels, not {channels}")
+    for row, (pixels, label) in enumerate(zip(np.asarray(X), labels)):
+        folder = root / (split[row] if split is not None else "") / str(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        image = np.rint(255 * np.clip(pixels, 0, 1)).astype(np.uint8).reshape(channels, height, width)
+        Image.fromarray(image[0] if channels == 1 else np.moveaxis(image, 0, -1)).save(folder / f"{row:06d}.png")
+    return root
 
 
 def _check_memory(n_images: int, shape: tuple[int, int, int], available: int | None) -> None:
