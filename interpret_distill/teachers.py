@@ -517,8 +517,9 @@ def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") ->
 
 
 # how to declare a split, named wherever the workbench has to ask for one
-DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; or "
-                     "data.path: {train: file, test: file}; see docs/bring_your_own.md")
+DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; "
+                     "data.path: {train: file, test: file}; or an image folder's train/ and test/ subfolders; see "
+                     "docs/bring_your_own.md")
 
 
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
