@@ -13,7 +13,8 @@ images, transfer sets included) and scored on the patch features of validation a
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -112,6 +113,15 @@ def check_patch_features(cfg: ExperimentConfig, image_shape: tuple[int, ...] | N
                           f"images; set patches.size to at most {max(image_shape[1:])}")
 
 
+def _feature_set(features: str, image_shape: tuple[int, ...] | None, cfg: ExperimentConfig
+                 ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[object], object]]:
+    """How a feature set reads pixel rows, and how a surrogate fitted on it is wrapped to take pixel rows again."""
+    if features == "pixels":
+        return (lambda X: X), (lambda model: model)
+    grid = {"image_shape": image_shape, "patch": cfg.patches.size, "contrast": cfg.patches.contrast}
+    return partial(patch_features, **grid), partial(PatchSurrogate, **grid)
+
+
 def _on_features(regimes: dict, transform) -> dict:
     """The regimes' fitting sets with ``transform`` applied to their inputs (once per array: the transfer regimes
     share their rows) and the same labels."""
@@ -155,12 +165,7 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         specs = [s for s in cfg.surrogates if s.features == features]
         if not specs:
             continue
-        if features == "patches":
-            shape, size, contrast = dataset.image_shape, cfg.patches.size, cfg.patches.contrast
-            transform = lambda X: patch_features(X, shape, size, contrast)  # noqa: E731
-            wrap = lambda model: PatchSurrogate(model, shape, size, contrast)  # noqa: E731
-        else:
-            transform = wrap = lambda value: value  # noqa: E731
+        transform, wrap = _feature_set(features, dataset.image_shape, cfg)
         grids = {s.kind: [{**s.params, **g} for g in s.grid] if s.grid else
                  [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in specs}
         sweep, models = sweep_surrogates(
