@@ -123,6 +123,12 @@ class _Table:
 def pixel_names(image_shape: tuple[int, int, int]) -> list[str]:
     """Names of the columns of flat images: ``pixel_<row>_<column>``, with the channel appended for colour images.
 
+    Args:
+        image_shape: ``(channels, height, width)``.
+
+    Returns:
+        One name per column, in the flat (channel-first) order.
+
     Example:
         >>> pixel_names((1, 2, 2)), pixel_names((3, 1, 1))
         (['pixel_0_0', 'pixel_0_1', 'pixel_1_0', 'pixel_1_1'], ['pixel_0_0_red', 'pixel_0_0_green', 'pixel_0_0_blue'])

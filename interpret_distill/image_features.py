@@ -111,6 +111,14 @@ def patch_features(X: np.ndarray, image_shape: Sequence[int], patch: int, contra
 def patch_feature_names(image_shape: Sequence[int], patch: int, contrast: bool = False) -> list[str]:
     """Names of :func:`patch_features`' columns: ``mean[r,c]`` (and ``contrast[r,c]``), row ``r``, column ``c``.
 
+    Args:
+        image_shape: ``(channels, height, width)``.
+        patch: side of the square patches.
+        contrast: whether the contrasts follow the means.
+
+    Returns:
+        One name per column of :func:`patch_features`.
+
     Example:
         >>> patch_feature_names((1, 4, 4), 2, contrast=True)[:2] + patch_feature_names((1, 4, 4), 2, True)[-1:]
         ['mean[0,0]', 'mean[0,1]', 'contrast[1,1]']
@@ -222,7 +230,14 @@ class PatchSurrogate:
         return patch_grid(self.image_shape, self.patch)
 
     def features(self, X: np.ndarray) -> np.ndarray:
-        """The patch features the inner surrogate reads, of flat pixel rows ``X``."""
+        """The patch features the inner surrogate reads.
+
+        Args:
+            X: ``(n, channels * height * width)`` flat images.
+
+        Returns:
+            Their :func:`patch_features`.
+        """
         return patch_features(X, self.image_shape, self.patch, self.contrast)
 
     def feature_names(self) -> list[str]:
@@ -230,7 +245,14 @@ class PatchSurrogate:
         return patch_feature_names(self.image_shape, self.patch, self.contrast)
 
     def to_inputs(self, attributions: np.ndarray) -> np.ndarray:
-        """Attributions of the patch features as attributions of the pixels (:func:`patch_attributions_to_pixels`)."""
+        """Attributions of the patch features as attributions of the pixels.
+
+        Args:
+            attributions: ``(n, features)`` attributions of the inner surrogate's columns.
+
+        Returns:
+            ``(n, pixels)`` attributions (:func:`patch_attributions_to_pixels`).
+        """
         return patch_attributions_to_pixels(attributions, self.image_shape, self.patch)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -52,6 +52,13 @@ FEATURE_SETS = ("pixels", "patches")
 def kind_label(kind: str, features: str = "pixels") -> str:
     """How metrics, sweeps and reports name a kind fitted on a feature set: ``tree``, or ``tree@patches``.
 
+    Args:
+        kind: a key of :data:`SURROGATES`.
+        features: one of :data:`FEATURE_SETS`.
+
+    Returns:
+        The label.
+
     Example:
         >>> kind_label("tree"), kind_label("tree", "patches")
         ('tree', 'tree@patches')
@@ -63,6 +70,12 @@ def kind_label(kind: str, features: str = "pixels") -> str:
 
 def base_kind(label: str) -> str:
     """The registry kind of a label from :func:`kind_label` (``tree@patches`` -> ``tree``).
+
+    Args:
+        label: a kind label (a plain kind is its own label).
+
+    Returns:
+        The key of :data:`SURROGATES`.
 
     Example:
         >>> base_kind("linear@patches"), base_kind("tree")
