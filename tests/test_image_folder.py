@@ -172,3 +172,18 @@ def test_the_cli_prints_one_line_for_an_unreadable_image(tmp_path, capsys):
     assert main(["run", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "circle/002.png is not a readable image" in err
+
+
+def test_decoding_holds_about_the_final_array_not_a_list_of_images(tmp_path):
+    import tracemalloc
+
+    from interpret_distill.image_folder import write_image_folder
+
+    X = np.random.default_rng(0).random((400, 28 * 28))
+    paths = list_image_folder(write_image_folder(tmp_path / "noise", X, ["a", "b"] * 200, (1, 28, 28))).paths
+    tracemalloc.start()
+    images, _ = read_images(paths)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert images.nbytes == 400 * 784 * 4
+    assert peak < 1.5 * images.nbytes, peak  # a list of decoded images first would need twice the array
