@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-compression bench-scale clean
+.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-compression bench-images bench-scale clean
 
 venv: $(STAMP)
 
@@ -55,6 +55,11 @@ bench-compression: $(STAMP)
 # the default pipeline on generated tables (10k, 100k, 1M rows) and 28x28 images (5k, 20k, 70k): long
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
+
+# 28x28 synthetic digits with a ResNet teacher, small, one seed: pixel- vs patch-level surrogates and the attribution
+# stage's time with patches vs pixels (benchmarks/images/results.md, a few minutes on two cores)
+bench-images: $(STAMP)
+	$(PY) benchmarks/bench_images.py
 
 clean:
 	rm -rf reports/*/ reports/index.html .cache

@@ -1,10 +1,10 @@
 """`make bench-scale`: the default pipeline on generated data of growing size: time and peak memory per stage.
 
 Tables of 20 columns (19 numeric, 1 categorical with 6 levels; 4 classes from a fixed random two-layer function
-of the columns, with label noise) and 28x28 grey images (scikit-learn's 8x8 digits upsampled 3x, shifted by up to
-2 pixels, contrast-scaled and noised: synthetic, not MNIST) are generated with a seed, written once to
-``benchmarks/.work/scale/`` (Parquet and npz), and run through ``run_experiment`` with every setting at its default
-(images: ``teacher: {arch: cnn}``). While a run goes, a thread samples the resident memory of the process and its
+of the columns, with label noise) and 28x28 grey images (``interpret_distill.synthetic.make_digits28``:
+scikit-learn's 8x8 digits upsampled 3x, shifted by up to 2 pixels from the centre, contrast-scaled and noised:
+synthetic, not MNIST) are generated with a seed, written once to ``benchmarks/.work/scale/`` (Parquet and npz), and
+run through ``run_experiment`` with every setting at its default (images: ``teacher: {arch: cnn}``). While a run goes, a thread samples the resident memory of the process and its
 workers every 0.1 s; each stage's peak is the highest sample inside the stage's span (``run.json``'s
 ``stage_spans``). Growth exponents are least-squares slopes of log(seconds) on log(rows) over the sizes run.
 
@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from interpret_distill.config import parse_config
 from interpret_distill.experiment import run_experiment
 from interpret_distill.runs import load_run
+from interpret_distill.synthetic import make_digits28
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".work" / "scale"
@@ -58,23 +59,6 @@ def make_table(n_rows: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def make_images(n_images: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n_images`` flat 28x28 images in [0, 1] and their digit labels (synthetic, from scikit-learn's digits)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, len(digits.images), size=n_images)
-    big = np.kron(digits.images[pick] / 16.0, np.ones((3, 3)))  # (n, 24, 24)
-    canvas = np.zeros((n_images, 28, 28), dtype=np.float32)
-    shifts = rng.integers(0, 5, size=(n_images, 2))
-    for i, (dy, dx) in enumerate(shifts):
-        canvas[i, dy:dy + 24, dx:dx + 24] = big[i]
-    canvas *= rng.uniform(0.7, 1.0, size=(n_images, 1, 1)).astype(np.float32)
-    canvas += rng.normal(scale=0.05, size=canvas.shape).astype(np.float32)
-    return np.clip(canvas, 0, 1).reshape(n_images, -1), digits.target[pick]
-
-
 def dataset_config(kind: str, n_rows: int) -> dict:
     """Write the data once and return the config: every setting at its default but the data (and a CNN teacher)."""
     DATA.mkdir(parents=True, exist_ok=True)
@@ -86,7 +70,7 @@ def dataset_config(kind: str, n_rows: int) -> dict:
                                                     "categorical": ["channel"]}}
     path = DATA / f"images_{n_rows}.npz"
     if not path.exists():
-        X, y = make_images(n_rows)
+        X, y = make_digits28(n_rows)
         np.savez(path, X=X, y=y)
     return {"name": f"images_{n_rows}", "data": {"source": "npz", "path": str(path), "image_shape": [1, 28, 28]},
             "teacher": {"arch": "cnn"}}

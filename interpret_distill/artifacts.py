@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from .errors import ModelFileError
-from .models import MLP, Centre, SmallCNN, build_network, load_torchscript
+from .image_features import PatchSurrogate
+from .models import MLP, Centre, ResNet, SmallCNN, build_network, load_torchscript
 from .surrogates import SURROGATES
 
 if TYPE_CHECKING:
@@ -27,13 +28,13 @@ if TYPE_CHECKING:
 
 # The types a surrogate file may name beyond those skops trusts by default (numpy arrays, builtin containers,
 # scikit-learn estimators): the registered surrogates, under their module's path and under the path they had before
-# surrogates.py became a package (runs saved by 0.1.0 name `interpret_distill.surrogates.TreeSurrogate`), and the
-# tree structure inside a decision tree. Anything else (a function such as os.system or builtins.eval, an unknown
-# class) is refused before loading.
+# surrogates.py became a package (runs saved by 0.1.0 name `interpret_distill.surrogates.TreeSurrogate`), the
+# tree structure inside a decision tree, and the wrapper of a surrogate fitted on image patch features. Anything else
+# (a function such as os.system or builtins.eval, an unknown class) is refused before loading.
 TRUSTED_TYPES = frozenset(
     {f"{cls.__module__}.{cls.__name__}" for cls in SURROGATES.values()}
     | {f"interpret_distill.surrogates.{cls.__name__}" for cls in SURROGATES.values()}
-    | {"sklearn.tree._tree.Tree"}
+    | {"sklearn.tree._tree.Tree", f"{PatchSurrogate.__module__}.{PatchSurrogate.__name__}"}
 )
 
 
@@ -96,6 +97,10 @@ def network_spec(module: nn.Module) -> dict | None:
         convs = [m for m in module.features if isinstance(m, nn.Conv2d)]
         return {"arch": "cnn", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
                 "channels": [m.out_channels for m in convs], "n_features": int(np.prod(module.image_shape))}
+    if isinstance(module, ResNet):
+        return {"arch": "resnet", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
+                "channels": list(module.channels), "blocks": module.blocks,
+                "n_features": int(np.prod(module.image_shape))}
     return None
 
 

@@ -12,11 +12,14 @@ from .attribution import agreement_table, attribute_many, faithfulness_curves, f
 from .attribution.methods import applicable_methods
 from .config import ExperimentConfig
 from .data import Dataset
+from .image_features import patch_feature_mask
 from .results import FittedModel
 
 # A model's "own" explanation, used for its faithfulness curves: the first of these it supports.
 PRIMARY_METHODS = ("native", "integrated_gradients", "deeplift", "saliency", "feature_ablation",
                    "shapley_value_sampling", "kernel_shap", "lime", "gradient_shap")
+# attribution.patches: auto explains images with a side longer than this patch by patch
+PATCHES_ABOVE = 16
 
 
 @dataclass
@@ -63,12 +66,37 @@ def explained_examples(cfg: ExperimentConfig, n_test: int) -> np.ndarray:
     return np.sort(rng.choice(n_test, size=min(cfg.attribution.examples, n_test), replace=False))
 
 
+def perturbation_patch(cfg: ExperimentConfig, image_shape: tuple[int, ...] | None) -> int | None:
+    """The side of the patches perturbation methods perturb at once, or None for single columns.
+
+    Args:
+        cfg: the experiment config (``attribution.patches`` and the grid ``patches.size``).
+        image_shape: the data's ``(channels, height, width)``, or None for a table.
+
+    Returns:
+        ``cfg.patches.size`` for image data when ``attribution.patches`` is true, or ``auto`` and a side of the image
+        is longer than :data:`PATCHES_ABOVE` pixels; else None.
+
+    Example:
+        >>> cfg = ExperimentConfig(name="x", data={"name": "digits"})
+        >>> perturbation_patch(cfg, (1, 28, 28)), perturbation_patch(cfg, (1, 8, 8)), perturbation_patch(cfg, None)
+        (4, None, None)
+    """
+    patches = cfg.attribution.patches
+    if image_shape is None or patches is False or (patches == "auto" and max(image_shape[1:]) <= PATCHES_ABOVE):
+        return None
+    return cfg.patches.size
+
+
 def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[FittedModel],
                     teacher_test_probs: np.ndarray) -> AttributionResult:
     """Explain the teacher's predicted class on a seeded subset of test rows for the teacher, student and surrogates.
 
+    Perturbation methods perturb whole patches of image data (:func:`perturbation_patch`); every pixel of a patch
+    then carries the patch's attribution, so heatmaps show it upsampled onto the image.
+
     Args:
-        cfg: the experiment config (its ``attribution`` section chooses methods, examples and baseline).
+        cfg: the experiment config (its ``attribution`` section chooses methods, examples, baseline and patches).
         dataset: the splits (the baseline's mean comes from train).
         models: every fitted model; the teacher, the distilled student and the distilled surrogates are explained.
         teacher_test_probs: the teacher's test probabilities (their argmax is the explained class).
@@ -83,12 +111,14 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
     targets = teacher_test_probs[examples].argmax(1)
     baseline = resolve_baseline(spec.baseline, X, dataset.train_mean)
     result = AttributionResult(examples, targets, baseline)
+    patch = perturbation_patch(cfg, dataset.image_shape)
     result.info = {"methods": spec.methods, "examples": int(n), "baseline": spec.baseline,
-                   "explained_class": "teacher's predicted class", "split": "test"}
+                   "explained_class": "teacher's predicted class", "split": "test", "perturbation_patch": patch}
     if not spec.methods:
         return result
     explained = {m.name: m.model for m in models if m.role in ("reference", "distilled")}
-    common = {"feature_mask": dataset.feature_groups, "seed": cfg.seed}
+    common = {"feature_mask": dataset.feature_groups, "seed": cfg.seed,
+              "perturbation_mask": None if patch is None else patch_feature_mask(dataset.image_shape, patch)}
     result.arrays = attribute_many(explained, X, targets, spec.methods, baseline, progress=cfg.progress, **common)
     result.tables["agreement"] = agreement_table(result.arrays, reference_model="teacher", k=spec.top_k)
     result.tables["faithfulness"] = faithfulness_table(explained, X, targets, result.arrays, baseline, seed=cfg.seed)

@@ -22,12 +22,14 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
 SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
+SYNTHETIC_DATASETS = ("digits28",)  # generated at run time (interpret_distill.synthetic)
 # the data sources that read each optional data key: set for any other source it would be silently ignored
-SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision"), "target": ("csv", "parquet"),
+SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision", "image_folder"), "target": ("csv", "parquet"),
                "features": ("csv", "parquet"), "categorical": ("csv", "parquet"),
                "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",), "split_column": ("csv", "parquet"),
-               "max_test_overlap": ("csv", "parquet", "npz")}
-# the sources whose data.path may be a mapping of split -> file (image folders will declare theirs as subfolders)
+               "max_test_overlap": ("csv", "parquet", "npz", "image_folder"), "image_size": ("image_folder",),
+               "color": ("image_folder",), "n_rows": ("synthetic",)}
+# the sources whose data.path may be a mapping of split -> file (image folders declare theirs as subfolders)
 SPLIT_FILE_SOURCES = ("csv", "parquet")
 SPLITS = ("train", "val", "test")
 DEFAULT_SPLIT_COLUMN = "split"
@@ -37,11 +39,11 @@ MAX_SYNTHETIC = 1_000_000
 class DataConfig(StrictSection):
     """Where the data comes from and how it is split."""
 
-    source: Literal["sklearn", "csv", "parquet", "npz", "torchvision"] = "sklearn"
-    name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision)")
+    source: Literal["sklearn", "csv", "parquet", "npz", "torchvision", "image_folder", "synthetic"] = "sklearn"
+    name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision / synthetic)")
     path: str | dict[str, str] | None = Field(
         None, description="file path (source: csv / parquet / npz), or for csv / parquet a declared split as a "
-                          "mapping {train: file, val: file (optional), test: file}"
+                          "mapping {train: file, val: file (optional), test: file}; image_folder: the folder"
     )
     target: str | None = Field(None, description="target column (csv / parquet)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
@@ -49,6 +51,12 @@ class DataConfig(StrictSection):
     image_shape: tuple[StrictInt, ...] | None = Field(
         None, strict=False, description="(channels, height, width) or (height, width) of flat image rows"
     )  # not strict: YAML and run.json give a list
+    image_size: tuple[StrictInt, StrictInt] | None = Field(
+        None, strict=False, description="image_folder: [height, width] every image is resized to (null: every image "
+                                        "must have the first one's size)"
+    )  # not strict: YAML and run.json give a list
+    color: Literal["grayscale", "rgb"] = Field("grayscale", description="image_folder: one channel or three")
+    n_rows: int | None = Field(None, gt=0, description="synthetic: how many images to generate (default 5,000)")
     encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
     split_column: str | None = Field(
         DEFAULT_SPLIT_COLUMN, description="csv / parquet: the column declaring each row's split (train / val / "
@@ -66,12 +74,12 @@ class DataConfig(StrictSection):
 
     @model_validator(mode="after")
     def _source_fields(self) -> "DataConfig":
-        if self.source in ("sklearn", "torchvision") and not self.name:
+        if self.source in ("sklearn", "torchvision", "synthetic") and not self.name:
             raise ValueError(f"data.name is required when data.source is {self.source!r}")
-        if self.source == "sklearn" and self.name not in SKLEARN_DATASETS:
-            hint = did_you_mean(self.name, SKLEARN_DATASETS)
-            raise ValueError(f"data.name: unknown built-in dataset {self.name!r}{hint}; "
-                             f"choose one of: {', '.join(SKLEARN_DATASETS)}")
+        builtin = {"sklearn": SKLEARN_DATASETS, "synthetic": SYNTHETIC_DATASETS}.get(self.source)
+        if builtin and self.name not in builtin:
+            raise ValueError(f"data.name: unknown {'built-in' if self.source == 'sklearn' else self.source} dataset "
+                             f"{self.name!r}{did_you_mean(self.name, builtin)}; choose one of: {', '.join(builtin)}")
         for key, sources in SOURCE_KEYS.items():
             # a resolved config (run.json) sets every key: only a value other than the default was chosen
             default = type(self).model_fields[key].get_default(call_default_factory=True)
@@ -81,7 +89,7 @@ class DataConfig(StrictSection):
                                  f"{self.source!r}; remove it or change data.source")
         if isinstance(self.path, dict):
             _check_split_files(self.path, self.source)
-        if self.source in ("csv", "parquet", "npz") and not self.path:
+        if self.source in ("csv", "parquet", "npz", "image_folder") and not self.path:
             raise ValueError(f"data.path is required when data.source is {self.source!r}")
         if self.source in ("csv", "parquet") and not self.target:
             raise ValueError(f"data.target (the label column) is required when data.source is {self.source!r}")
@@ -139,6 +147,13 @@ class DataConfig(StrictSection):
                              f"sizes, got {list(value)}")
         return (1, *value) if len(value) == 2 else value
 
+    @field_validator("image_size")
+    @classmethod
+    def _image_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and min(value) <= 0:
+            raise ValueError(f"data.image_size must be [height, width] of positive sizes, got {list(value)}")
+        return value
+
     @field_validator("encoding")
     @classmethod
     def _encoding(cls, value: str) -> str:
@@ -154,7 +169,8 @@ def _check_split_files(files: dict[str, str], source: str) -> None:
     if source not in SPLIT_FILE_SOURCES:
         raise ValueError(f"data.path as a mapping of split -> file is read only for data.source "
                          f"{' / '.join(SPLIT_FILE_SOURCES)}, not {source!r}; give one file (an .npz declares its "
-                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val)")
+                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val; an image "
+                         "folder with subfolders train/ and test/)")
     unknown = [key for key in files if key not in SPLITS]
     if unknown:
         raise ValueError(f"data.path: unknown split {unknown[0]!r}{did_you_mean(unknown[0], SPLITS)}; name the "
@@ -170,9 +186,12 @@ LayerWidths = list[Annotated[int, Field(gt=0)]]
 class TeacherConfig(StrictSection):
     """The network to explain: trained here, or the user's own."""
 
-    arch: Literal["mlp", "cnn"] = "mlp"
+    arch: Literal["mlp", "cnn", "resnet"] = "mlp"
     hidden: LayerWidths = Field(default_factory=lambda: [128, 64])
-    channels: LayerWidths = Field(default_factory=lambda: [16, 32])
+    channels: LayerWidths = Field(default_factory=lambda: [16, 32],
+                                  description="cnn: channels of each convolution; resnet: width of each stage")
+    blocks: int = Field(1, gt=0, description="resnet: residual blocks per stage (channels [16, 32, 64] with 1 block "
+                                             "is ResNet-8, with 3 ResNet-20)")
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(60, gt=0)
     batch_size: int = Field(64, gt=0)
@@ -192,6 +211,10 @@ class TeacherConfig(StrictSection):
     trained_on: Literal["declared_train", "unknown"] = Field(
         "unknown", description="which rows a user teacher was trained on: the data's declared train split (the run "
                                "then requires one), or unknown"
+    )
+    input_layout: Literal["flat", "image"] = Field(
+        "flat", description="what a user teacher takes: flat rows (n, d), or images (n, channels, height, width) "
+                            "such as a torchvision model; the pipeline folds its flat rows for it"
     )
 
     @model_validator(mode="after")
@@ -282,19 +305,19 @@ class StudentSize(StrictSection):
     """One point of the student's width grid: the layer widths its architecture uses."""
 
     hidden: LayerWidths | None = Field(None, description="mlp: hidden layer widths")
-    channels: LayerWidths | None = Field(None, description="cnn: convolution channels")
+    channels: LayerWidths | None = Field(None, description="cnn: convolution channels; resnet: stage widths")
 
     @model_validator(mode="after")
     def _some_width(self) -> "StudentSize":
         if self.hidden is None and self.channels is None:
-            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn), e.g. {hidden: [8]}")
+            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn, resnet), e.g. {hidden: [8]}")
         return self
 
 
 class StudentConfig(StrictSection):
     """The compact neural student and its distillation loss."""
 
-    arch: Literal["mlp", "cnn"] = "mlp"
+    arch: Literal["mlp", "cnn", "resnet"] = Field("mlp", description="resnet: one residual block per stage")
     hidden: LayerWidths = Field(default_factory=lambda: [16])
     channels: LayerWidths = Field(default_factory=lambda: [4, 8])
     centre_inputs: bool = Field(
@@ -361,6 +384,22 @@ class SurrogateConfig(StrictSection):
     fit_rows: int | None = Field(
         None, gt=0, description="the most rows one fit sees: larger fitting sets (transfer sets) are subsampled, "
                                 "stratified by the teacher's class; validation and test are always scored whole")
+    features: Literal["pixels", "patches"] = Field(
+        "pixels", description="what the kind is fitted on: the input columns (pixels, or a table's columns), or the "
+                              "patch features of images (the `patches` grid's means, and contrast if set), labelled "
+                              "<kind>@patches; list a kind twice to fit it on both"
+    )
+
+    def label(self) -> str:
+        """How metrics, sweeps and reports name this entry: its kind, or ``<kind>@patches``.
+
+        Example:
+            >>> SurrogateConfig(kind="tree", features="patches").label()
+            'tree@patches'
+        """
+        from .surrogates import kind_label
+
+        return kind_label(self.kind, self.features)
 
 
 class AttributionConfig(StrictSection):
@@ -372,6 +411,18 @@ class AttributionConfig(StrictSection):
     examples: int = Field(200, ge=1)
     baseline: Literal["zeros", "mean"] = "zeros"
     top_k: int = Field(5, ge=1)
+    patches: Literal["auto"] | bool = Field(
+        "auto", description="image data: perturbation methods perturb whole patches of the grid `patches` (their cost "
+                            "grows with patches, not pixels); auto: for images larger than 16x16; false: pixels"
+    )
+
+
+class PatchConfig(StrictSection):
+    """The patch grid of image data: patch-level attributions and surrogates with ``features: patches`` use it."""
+
+    size: int = Field(4, gt=0, description="side of the square patches in pixels (border patches are cut)")
+    contrast: bool = Field(False, description="surrogates with features: patches also read each patch's contrast "
+                                              "(the standard deviation of its pixels), after its mean")
 
 
 class ParallelConfig(StrictSection):
@@ -409,6 +460,7 @@ class ExperimentConfig(StrictSection):
     attribution: AttributionConfig = AttributionConfig()
     compression: CompressionConfig | None = Field(
         None, description="compare the distilled students with pruned and quantized teachers (off when absent)")
+    patches: PatchConfig = PatchConfig()
     regimes: list[str] = Field(default_factory=lambda: list(REGIMES),
                                description="surrogate fitting regimes; soft and soft+transfer are distilled, the "
                                            "others baselines (hard+transfer: the transfer rows, hard labels)")
@@ -435,9 +487,10 @@ class ExperimentConfig(StrictSection):
     @field_validator("surrogates")
     @classmethod
     def _unique_kinds(cls, value: list[SurrogateConfig]) -> list[SurrogateConfig]:
-        kinds = [s.kind for s in value]
-        if len(set(kinds)) != len(kinds):
-            raise ValueError(f"each surrogate kind may appear once, got {kinds}")
+        labels = [s.label() for s in value]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"each surrogate kind may appear once per feature set (features: pixels / patches), "
+                             f"got {labels}")
         return value
 
     @field_validator("name")

@@ -14,9 +14,13 @@ from sklearn.model_selection import train_test_split
 
 from .config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
 from .errors import DataError, first_line
+from .image_folder import list_image_folder, read_images
+from .synthetic import DIGITS28_SHAPE, make_digits28
 
 MIN_ROWS_PER_CLASS = 3  # one per split, so every split sees every class
 NPZ_SPLIT_ARRAYS = "X_train, y_train, X_test, y_test (and optionally X_val, y_val)"
+SYNTHETIC_ROWS = 5000  # images generated when data.n_rows is not set
+SYNTHETIC_SEED = 0  # a synthetic dataset is the same for every run seed; the run's seed draws its split
 
 
 @dataclass
@@ -102,8 +106,8 @@ class _Table:
     """Raw features and labels before splitting.
 
     ``split`` is each row's declared split (``"train"``, ``"val"`` or ``"test"``), or None when the data declares
-    none: every loader that can read a declared split (npz arrays, a split column, split files, and later image
-    folders with train / test subfolders) fills it, and :func:`load_dataset` then keeps that split.
+    none: every loader that can read a declared split (npz arrays, a split column, split files, image folders with
+    train / test subfolders) fills it, and :func:`load_dataset` then keeps that split.
     """
 
     X: np.ndarray
@@ -114,6 +118,26 @@ class _Table:
     feature_groups: np.ndarray | None = None
     group_names: list[str] = field(default_factory=list)
     split: np.ndarray | None = None
+
+
+def pixel_names(image_shape: tuple[int, int, int]) -> list[str]:
+    """Names of the columns of flat images: ``pixel_<row>_<column>``, with the channel appended for colour images.
+
+    Args:
+        image_shape: ``(channels, height, width)``.
+
+    Returns:
+        One name per column, in the flat (channel-first) order.
+
+    Example:
+        >>> pixel_names((1, 2, 2)), pixel_names((3, 1, 1))
+        (['pixel_0_0', 'pixel_0_1', 'pixel_1_0', 'pixel_1_1'], ['pixel_0_0_red', 'pixel_0_0_green', 'pixel_0_0_blue'])
+    """
+    channels, height, width = image_shape
+    if channels == 1:
+        return [f"pixel_{r}_{c}" for r in range(height) for c in range(width)]
+    suffixes = ("red", "green", "blue") if channels == 3 else [f"channel{i}" for i in range(channels)]
+    return [f"pixel_{r}_{c}_{suffix}" for suffix in suffixes for r in range(height) for c in range(width)]
 
 
 def _load_sklearn(spec: DataConfig) -> _Table:
@@ -127,12 +151,28 @@ def _load_sklearn(spec: DataConfig) -> _Table:
     }
     bunch = loaders[spec.name]()
     image_shape = (1, 8, 8) if spec.name == "digits" else None
-    if spec.name == "digits":
-        names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
-    else:
-        names = [str(n) for n in bunch.feature_names]
+    names = pixel_names(image_shape) if image_shape else [str(n) for n in bunch.feature_names]
     class_names = [str(n) for n in bunch.target_names]
     return _Table(bunch.data.astype(np.float64), bunch.target, names, image_shape, class_names)
+
+
+def _load_synthetic(spec: DataConfig) -> _Table:
+    """A generated image set (``data.name``: ``digits28``, :mod:`interpret_distill.synthetic`), the same every run."""
+    X, y = make_digits28(spec.n_rows or SYNTHETIC_ROWS, seed=SYNTHETIC_SEED)
+    return _Table(X, y, pixel_names(DIGITS28_SHAPE), DIGITS28_SHAPE, [str(c) for c in range(10)])
+
+
+def _load_image_folder(spec: DataConfig, seed: int | None = None) -> _Table:
+    """An image folder's images as flat float32 rows in [0, 1], their classes and declared split.
+
+    With a ``seed`` and ``data.max_rows``, that many files are drawn (:func:`_kept_rows`) before any is decoded.
+    """
+    files = list_image_folder(spec.path)
+    keep = None if seed is None else _kept_rows(len(files.paths), spec.max_rows, seed)
+    files = files if keep is None else files.subset(keep)
+    X, image_shape = read_images(files.paths, spec.image_size, spec.color)
+    labels = np.asarray(files.class_names)[files.labels]
+    return _Table(X, labels, pixel_names(image_shape), image_shape, files.class_names, split=files.split)
 
 
 def existing_data_file(path: str | Path, source: str) -> Path:
@@ -408,7 +448,36 @@ _LOADERS = {
     "parquet": _load_frame,
     "npz": _load_npz,
     "torchvision": _load_torchvision,
+    "image_folder": _load_image_folder,
+    "synthetic": _load_synthetic,
 }
+
+
+def _kept_rows(n_rows: int, max_rows: int | None, seed: int) -> np.ndarray | None:
+    """Sorted indices of a seeded random ``max_rows`` of ``n_rows`` rows, or None when all are kept.
+
+    Example:
+        >>> _kept_rows(10, 3, seed=0).tolist(), _kept_rows(10, None, seed=0)
+        ([5, 6, 9], None)
+    """
+    if max_rows is None or n_rows <= max_rows:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_rows, replace=False))
+
+
+def _read_table(spec: DataConfig, seed: int) -> _Table:
+    """The source's rows; ``data.max_rows`` of them drawn at random when set (image files before they are decoded).
+
+    Each kept row keeps its declared split.
+    """
+    if spec.source == "image_folder":
+        return _load_image_folder(spec, seed)
+    table = _LOADERS[spec.source](spec)
+    keep = _kept_rows(len(table.labels), spec.max_rows, seed)
+    if keep is not None:
+        table.X, table.labels = table.X[keep], np.asarray(table.labels)[keep]
+        table.split = None if table.split is None else table.split[keep]
+    return table
 
 
 def _check_table(table: _Table, spec: DataConfig) -> None:
@@ -502,9 +571,9 @@ def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
 def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
     """Load the data named by ``spec``, keep its declared split or draw a stratified one, scale on train statistics.
 
-    A declared split (npz arrays, a split column, split files) keeps its test rows exactly; validation is its val
-    rows or is carved from its train rows. Test rows equal to declared train rows are warned about, and refused above
-    ``spec.max_test_overlap`` of the test rows.
+    A declared split (npz arrays, a split column, split files, an image folder's train / test subfolders) keeps its
+    test rows exactly; validation is its val rows or is carved from its train rows. Test rows equal to declared train
+    rows are warned about, and refused above ``spec.max_test_overlap`` of the test rows.
 
     Args:
         spec: the ``data`` section of an experiment config.
@@ -521,11 +590,7 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         >>> ds.n_classes, ds.X_train.dtype
         (3, dtype('float32'))
     """
-    table = _LOADERS[spec.source](spec)
-    if spec.max_rows is not None and len(table.labels) > spec.max_rows:
-        keep = np.sort(np.random.default_rng(seed).choice(len(table.labels), size=spec.max_rows, replace=False))
-        table.X, table.labels = table.X[keep], np.asarray(table.labels)[keep]
-        table.split = None if table.split is None else table.split[keep]  # each kept row keeps its declared split
+    table = _read_table(spec, seed)
     y, class_names = _checked_labels(table, spec)
     shared, notes = None, []
     if table.split is None:

@@ -29,7 +29,7 @@ from .progress import progress_bar
 from .provenance import Timer, library_versions
 from .results import FittedModel, metrics_table
 from .students import check_students, fit_students
-from .surrogate_stage import fit_surrogates
+from .surrogate_stage import check_patch_features, fit_surrogates
 from .teachers import drawn_split_caveat, resolve_teacher
 
 
@@ -110,6 +110,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
+        check_patch_features(cfg, dataset.image_shape)
         check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
     stages.update()
     with timer.stage("teacher"):

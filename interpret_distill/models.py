@@ -1,4 +1,5 @@
-"""Neural architectures for teachers and students, and batched prediction helpers."""
+"""Neural architectures for teachers and students (MLP, small CNN, residual network), and batched prediction
+helpers."""
 
 from __future__ import annotations
 
@@ -129,6 +130,144 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x.reshape(-1, *self.image_shape)))
 
 
+class ResidualBlock(nn.Module):
+    """Two 3×3 convolutions with batch norm, added to a shortcut: ``relu(bn(conv(relu(bn(conv(x))))) + shortcut(x))``.
+
+    The shortcut is the identity, or a strided 1×1 convolution with batch norm where the block changes the width or
+    the resolution (He et al. 2016's projection shortcut).
+
+    Args:
+        in_channels: channels coming in.
+        out_channels: channels going out.
+        stride: 2 halves the resolution (first block of a stage), 1 keeps it.
+
+    Example:
+        >>> ResidualBlock(4, 8, stride=2)(torch.zeros(1, 4, 6, 6)).shape
+        torch.Size([1, 8, 3, 3])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.relu1 = nn.ReLU()  # a ReLU module per use: DeepLift hooks each one
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        projection = stride != 1 or in_channels != out_channels
+        self.shortcut = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+        ) if projection else nn.Sequential()
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output.
+
+        Args:
+            x: ``(n, in_channels, h, w)`` feature maps.
+
+        Returns:
+            ``(n, out_channels, h / stride, w / stride)`` feature maps (sizes rounded up).
+
+        Example:
+            >>> ResidualBlock(2, 2)(torch.zeros(1, 2, 4, 4)).shape
+            torch.Size([1, 2, 4, 4])
+        """
+        inner = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(inner + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """A residual network for small images (the CIFAR-style ResNet of He et al. 2016), taking *flat* rows.
+
+    A 3×3 convolution to ``channels[0]``, then one stage per entry of ``channels``, each of ``blocks``
+    :class:`ResidualBlock` s (the first block of every stage after the first halves the resolution), global average
+    pooling, dropout and a linear layer. Depth ``2 + 2 * blocks * len(channels)``: ``channels=[16, 32, 64]`` is
+    ResNet-8 with ``blocks=1`` and ResNet-20 with ``blocks=3``.
+
+    Args:
+        image_shape: ``(channels, height, width)`` of one input.
+        n_classes: number of output logits ``k``.
+        channels: width of each stage.
+        blocks: residual blocks per stage.
+        dropout: dropout probability before the linear layer.
+
+    Example:
+        >>> net = ResNet((1, 8, 8), 10, channels=[4, 8], blocks=1)
+        >>> net(torch.zeros(2, 64)).shape, len(net.stages)
+        (torch.Size([2, 10]), 2)
+    """
+
+    def __init__(self, image_shape: Sequence[int], n_classes: int, channels: Sequence[int] = (16, 32, 64),
+                 blocks: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.channels, self.blocks = [int(c) for c in channels], int(blocks)  # how to rebuild it (artifacts)
+        width = channels[0]
+        self.stem = nn.Sequential(nn.Conv2d(self.image_shape[0], width, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(width), nn.ReLU())
+        stages: list[nn.Module] = []
+        for stage, out_channels in enumerate(channels):
+            for block in range(blocks):
+                stages.append(ResidualBlock(width, out_channels, stride=2 if stage and not block else 1))
+                width = out_channels
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+                                  nn.Linear(width, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Fold flat rows into images and return their logits.
+
+        Args:
+            x: ``(n, c * h * w)`` flat rows.
+
+        Returns:
+            ``(n, n_classes)`` logits.
+
+        Example:
+            >>> ResNet((1, 4, 4), 3, channels=[2]).forward(torch.zeros(5, 16)).shape
+            torch.Size([5, 3])
+        """
+        channels, height, width = self.image_shape
+        return self.head(self.stages(self.stem(x.reshape(-1, channels, height, width))))
+
+
+class ImageInput(nn.Module):
+    """Feeds a network that takes ``(n, channels, height, width)`` images the pipeline's flat rows, folded.
+
+    For a brought teacher with ``teacher.input_layout: image`` (a torchvision model, or its TorchScript export). It
+    stays differentiable; ``differentiable`` is copied from the wrapped network (True when it has no such attribute).
+
+    Args:
+        network: the network taking images.
+        image_shape: ``(channels, height, width)``.
+
+    Example:
+        >>> ImageInput(nn.Flatten(), (1, 2, 2))(torch.arange(4.0).reshape(1, 4))
+        tensor([[0., 1., 2., 3.]])
+    """
+
+    def __init__(self, network: nn.Module, image_shape: Sequence[int]):
+        super().__init__()
+        self.network = network
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.differentiable = bool(getattr(network, "differentiable", True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The wrapped network's output on ``x`` folded into images.
+
+        Args:
+            x: ``(n, c * h * w)`` flat rows.
+
+        Returns:
+            Whatever the network returns (logits ``(n, k)``).
+
+        Example:
+            >>> ImageInput(nn.Identity(), (1, 1, 2))(torch.ones(3, 2)).shape
+            torch.Size([3, 1, 1, 2])
+        """
+        return self.network(x.reshape(-1, *self.image_shape))
+
+
 def build_mlp(n_features: int, n_classes: int, image_shape, hidden=(64,), dropout=0.0, centre=False,
               **_) -> nn.Module:
     """The ``mlp`` entry of :data:`ARCHITECTURES`: an :class:`MLP` (``image_shape`` is ignored).
@@ -178,25 +317,53 @@ def build_cnn(n_features: int, n_classes: int, image_shape, channels=(16, 32), d
     return SmallCNN(image_shape, n_classes, channels, dropout)
 
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": build_cnn}
+def build_resnet(n_features: int, n_classes: int, image_shape, channels=(16, 32, 64), blocks=1, dropout=0.0,
+                 **_) -> nn.Module:
+    """The ``resnet`` entry of :data:`ARCHITECTURES`: a :class:`ResNet` (``n_features`` is implied by the shape).
+
+    Args:
+        n_features: unused (``image_shape`` gives the input width).
+        n_classes: number of outputs.
+        image_shape: ``(channels, height, width)``.
+        channels: width of each stage.
+        blocks: residual blocks per stage.
+        dropout: dropout probability before the linear layer.
+        **_: sizes of other architectures (e.g. ``hidden``), ignored.
+
+    Returns:
+        The :class:`ResNet`.
+
+    Raises:
+        ValueError: ``image_shape`` is None (tabular data).
+
+    Example:
+        >>> count_parameters(build_resnet(64, 10, (1, 8, 8), channels=[4], blocks=1))
+        398
+    """
+    if image_shape is None:
+        raise ValueError("arch 'resnet' needs image data (a dataset with image_shape); use arch 'mlp' for tables")
+    return ResNet(image_shape, n_classes, channels, blocks, dropout)
+
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": build_cnn, "resnet": build_resnet}
 
 
 def build_network(arch: str, n_features: int, n_classes: int, image_shape=None, **sizes) -> nn.Module:
-    """Build a registered architecture (``mlp`` or ``cnn``) for the given data shape.
+    """Build a registered architecture (``mlp``, ``cnn`` or ``resnet``) for the given data shape.
 
     Args:
         arch: a key of :data:`ARCHITECTURES`.
         n_features: input width ``d``.
         n_classes: number of output logits ``k``.
         image_shape: ``(channels, height, width)`` for image data, else None.
-        **sizes: the architecture's keyword sizes (``hidden``, ``channels``, ``dropout``, ``centre``); sizes of
-            the other architecture are ignored.
+        **sizes: the architecture's keyword sizes (``hidden``, ``channels``, ``blocks``, ``dropout``, ``centre``);
+            sizes of the other architectures are ignored.
 
     Returns:
         The untrained network, ``(n, d)`` rows to ``(n, k)`` logits.
 
     Raises:
-        ValueError: an unknown ``arch``, or ``cnn`` without ``image_shape``.
+        ValueError: an unknown ``arch``, or ``cnn`` / ``resnet`` without ``image_shape``.
 
     Example:
         >>> build_network("mlp", 4, 3, hidden=[8], channels=[16])

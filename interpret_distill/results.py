@@ -18,7 +18,7 @@ from .artifacts import surrogate_size
 from .data import Dataset
 from .metrics import evaluate, latency_ms_per_1k
 from .models import count_parameters, predict_proba, state_dict_bytes
-from .surrogates import SURROGATES
+from .surrogates import SURROGATES, base_kind
 from .sweep import format_params
 
 # metrics.csv columns that hold wall-clock times: the only ones that differ between two runs of one config
@@ -31,7 +31,7 @@ class FittedModel:
 
     name: str
     family: str  # teacher | student | surrogate
-    kind: str  # mlp | cnn | tree | linear | naive_bayes
+    kind: str  # mlp | cnn | resnet | tree | linear | naive_bayes, or a kind label such as tree@patches
     regime: str  # how it was fitted: reference, kd, scratch, ground_truth, hard, hard+transfer, soft, soft+transfer
     role: str  # reference | distilled | baseline
     model: Any
@@ -89,11 +89,14 @@ def complexity_text(complexity: dict[str, int]) -> str:
 def complexity_unit(kind: str) -> str:
     """What a kind's ``complexity_score`` counts: a surrogate's declared unit, parameters for networks.
 
+    Args:
+        kind: a model kind or kind label (``tree@patches`` counts like ``tree``).
+
     Example:
-        >>> complexity_unit("tree"), complexity_unit("student")
-        ('leaves', 'parameters')
+        >>> complexity_unit("tree"), complexity_unit("linear@patches"), complexity_unit("student")
+        ('leaves', 'non-zero coefficients', 'parameters')
     """
-    return SURROGATES[kind].complexity_unit if kind in SURROGATES else "parameters"
+    return SURROGATES[base_kind(kind)].complexity_unit if base_kind(kind) in SURROGATES else "parameters"
 
 
 def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:

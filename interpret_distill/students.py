@@ -75,7 +75,7 @@ def method_name(cfg: StudentConfig) -> str:
 
 
 def architecture(cfg: StudentConfig) -> dict[str, list[int]]:
-    """The widths the student's architecture uses: ``{"hidden": [...]}`` (mlp) or ``{"channels": [...]}`` (cnn).
+    """The widths the student's architecture uses: ``{"hidden": [...]}`` (mlp) or ``{"channels": [...]}`` (cnn, resnet).
 
     Args:
         cfg: the ``student`` config section.

@@ -4,12 +4,17 @@ Regimes name what a surrogate is fitted on (all drawn from the training rows): `
 ``hard`` (the teacher's argmax), ``soft`` (its probabilities at temperature T), ``soft+transfer`` (teacher-labelled
 transfer sets) and ``hard+transfer`` (the same rows, argmax labels). ``soft`` and ``soft+transfer`` are distilled;
 the others are baselines.
+
+Kinds with ``features: patches`` are fitted on the patch features of the same rows (the teacher labels the full
+images, transfer sets included) and scored on the patch features of validation and test; they are labelled
+``<kind>@patches`` and selected on their own, so a pixel-level and a patch-level fit of one kind sit side by side.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -17,13 +22,15 @@ from torch import nn
 
 from .config import DISTILLED_REGIMES, ExperimentConfig
 from .data import Dataset
+from .errors import ConfigError
+from .image_features import PatchSurrogate, patch_features
 from .models import predict_logits
 from .parallel import Engine
 from .probability import softmax
 from .results import FittedModel
 from .selection import rank_by_validation, select_by_validation
-from .surrogates import SURROGATES
-from .sweep import FitSet, sweep_surrogates
+from .surrogates import FEATURE_SETS, SURROGATES, kind_label
+from .sweep import COLUMNS as SWEEP_COLUMNS, FitSet, sweep_surrogates
 from .transfer import build_transfer_set, candidate_label
 
 
@@ -79,6 +86,56 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
     return {name: available[name]() for name in cfg.fitted_regimes()}
 
 
+def check_patch_features(cfg: ExperimentConfig, image_shape: tuple[int, ...] | None) -> None:
+    """Fail before training when the config asks for patches the data cannot have.
+
+    Args:
+        cfg: the experiment config (``surrogates[].features``, ``attribution.patches``, ``patches.size``).
+        image_shape: the data's ``(channels, height, width)``, or None for a table.
+
+    Raises:
+        ConfigError: a surrogate has ``features: patches`` on a table, or patches would be larger than the images.
+
+    Example:
+        >>> cfg = ExperimentConfig(name="x", data={"name": "iris"}, surrogates=[{"kind": "tree", "features": "patches"}])
+        >>> check_patch_features(cfg, None)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        interpret_distill.errors.ConfigError: surrogates.0.features is patches but the data is a table ...
+    """
+    on_patches = [i for i, s in enumerate(cfg.surrogates) if s.features == "patches"]
+    if on_patches and image_shape is None:
+        raise ConfigError(f"surrogates.{on_patches[0]}.features is patches but the data is a table (no image shape); "
+                          "set features: pixels (or leave it out)")
+    if image_shape is not None and (on_patches or cfg.attribution.patches is True) and \
+            cfg.patches.size > max(image_shape[1:]):
+        raise ConfigError(f"patches.size {cfg.patches.size} is larger than the {image_shape[1]}x{image_shape[2]} "
+                          f"images; set patches.size to at most {max(image_shape[1:])}")
+
+
+def _feature_set(features: str, image_shape: tuple[int, ...] | None, cfg: ExperimentConfig
+                 ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[object], object]]:
+    """How a feature set reads pixel rows, and how a surrogate fitted on it is wrapped to take pixel rows again."""
+    if features == "pixels":
+        return (lambda X: X), (lambda model: model)
+    grid = {"image_shape": image_shape, "patch": cfg.patches.size, "contrast": cfg.patches.contrast}
+    return partial(patch_features, **grid), partial(PatchSurrogate, **grid)
+
+
+def _on_features(regimes: dict, transform) -> dict:
+    """The regimes' fitting sets with ``transform`` applied to their inputs (once per array: the transfer regimes
+    share their rows) and the same labels."""
+    converted: dict[int, np.ndarray] = {}
+
+    def convert(fs: FitSet) -> FitSet:
+        if id(fs.X) not in converted:
+            converted[id(fs.X)] = transform(fs.X)
+        return FitSet(converted[id(fs.X)], fs.y, fs.label, fs.kinds)
+
+    return {name: [convert(fs) for fs in (sets if isinstance(sets, list) else [sets])]
+            for name, sets in regimes.items()}
+
+
 def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
                    teacher_val: np.ndarray, teacher_test: np.ndarray,
                    engine: Engine | None = None) -> tuple[list[FittedModel], pd.DataFrame]:
@@ -86,7 +143,10 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
 
     In ``soft+transfer`` every transfer-set candidate of the config competes like a grid point, so the
     transfer set (augmentation and size) is chosen on validation fidelity too; the winner's label is
-    recorded in the model's ``fitting_rows`` and in the sweep's ``transfer`` column.
+    recorded in the model's ``fitting_rows`` and in the sweep's ``transfer`` column. Kinds with
+    ``features: patches`` are swept on the patch features of the same sets and returned as
+    :class:`~interpret_distill.image_features.PatchSurrogate` s (taking pixel rows, like every model), labelled
+    ``<kind>@patches``.
 
     Args:
         cfg, dataset, teacher: the run's config, splits and teacher.
@@ -94,19 +154,30 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         engine: where the fits run (default: ``cfg.n_jobs`` loky workers on this machine).
 
     Returns:
-        The selected surrogates (the distilled one per kind is the best soft-label regime by validation
+        The selected surrogates (the distilled one per kind label is the best soft-label regime by validation
         fidelity; ground-truth and hard-label fits are its baselines) and the full sweep table.
     """
     rng = np.random.default_rng(cfg.seed)
     regimes = _surrogate_regimes(cfg, dataset, teacher, rng)
-    grids = {s.kind: [{**s.params, **g} for g in s.grid] if s.grid else
-             [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in cfg.surrogates}
-    sweep, fitted = sweep_surrogates(
-        grids, regimes, val=(dataset.X_val, teacher_val, dataset.y_val),
-        test=(dataset.X_test, teacher_test, dataset.y_test), engine=engine or Engine("loky", cfg.n_jobs),
-        progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in cfg.surrogates},
-    )
-    budget = {s.kind: s.budget for s in cfg.surrogates if s.budget}
+    engine = engine or Engine("loky", cfg.n_jobs)
+    sweeps, fitted = [], []
+    for features in FEATURE_SETS:
+        specs = [s for s in cfg.surrogates if s.features == features]
+        if not specs:
+            continue
+        transform, wrap = _feature_set(features, dataset.image_shape, cfg)
+        grids = {s.kind: [{**s.params, **g} for g in s.grid] if s.grid else
+                 [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in specs}
+        sweep, models = sweep_surrogates(
+            grids, regimes if features == "pixels" else _on_features(regimes, transform),
+            val=(transform(dataset.X_val), teacher_val, dataset.y_val),
+            test=(transform(dataset.X_test), teacher_test, dataset.y_test), engine=engine,
+            progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in specs},
+        )
+        sweeps.append(sweep.assign(kind=[kind_label(kind, features) for kind in sweep.kind]))
+        fitted += [wrap(model) for model in models]
+    sweep = pd.concat(sweeps, ignore_index=True) if sweeps else pd.DataFrame(columns=SWEEP_COLUMNS)
+    budget = {s.label(): s.budget for s in cfg.surrogates if s.budget}
     selected = select_by_validation(sweep, budget=budget or None)
     distilled = rank_by_validation(selected[selected.regime.isin(DISTILLED_REGIMES)]).drop_duplicates("kind")
     models = []

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from .config import TeacherConfig
 from .data import Dataset
 from .errors import ConfigError, ModelFileError, TeacherError, first_line
-from .models import build_network, count_parameters, load_torchscript, predict_logits
+from .models import ImageInput, build_network, count_parameters, load_torchscript, predict_logits
 from .training import log_likelihood_score_fn, train_network
 
 
@@ -44,7 +44,7 @@ def cache_dir() -> Path:
 
 
 def _architecture_sizes(cfg: TeacherConfig) -> dict:
-    return {"hidden": cfg.hidden, "channels": cfg.channels, "dropout": cfg.dropout}
+    return {"hidden": cfg.hidden, "channels": cfg.channels, "blocks": cfg.blocks, "dropout": cfg.dropout}
 
 
 # Bumped when training itself changes (e.g. how early stopping scores epochs), so stale cached teachers retrain.
@@ -290,7 +290,7 @@ def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> n
     hint = f" (the file looks like teacher.arch: mlp with hidden: {hidden})" if hidden is not None else ""
     raise ModelFileError(
         f"{path} does not fit teacher.arch={cfg.arch!r} with the configured sizes ({first_line(detail, 120)}){hint}; "
-        "set teacher.arch / hidden / channels to the architecture it was saved from"
+        "set teacher.arch / hidden / channels / blocks to the architecture it was saved from"
     )
 
 
@@ -517,8 +517,9 @@ def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") ->
 
 
 # how to declare a split, named wherever the workbench has to ask for one
-DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; or "
-                     "data.path: {train: file, test: file}; see docs/bring_your_own.md")
+DECLARE_SPLIT_HOW = ("npz arrays X_train, y_train, X_test, y_test; a 'split' column of train / val / test; "
+                     "data.path: {train: file, test: file}; or an image folder's train/ and test/ subfolders; see "
+                     "docs/bring_your_own.md")
 
 
 def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teacher: nn.Module | Callable | None = None,
@@ -528,8 +529,9 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
 
     A user's teacher (``teacher=``, ``cfg.checkpoint`` or ``cfg.factory``) gets the raw feature values when
     ``cfg.inputs == "raw"`` (see :class:`RawInputTeacher`) and is checked against the data before anything is
-    trained: it must map ``(n, d)`` float32 rows to ``(n, n_classes)`` finite logits. Every teacher is frozen.
-    ``cfg.trained_on: declared_train`` needs a split declared with the data.
+    trained: it must map ``(n, d)`` float32 rows to ``(n, n_classes)`` finite logits, or, with
+    ``cfg.input_layout == "image"``, ``(n, channels, height, width)`` images (see :class:`~.models.ImageInput`).
+    Every teacher is frozen. ``cfg.trained_on: declared_train`` needs a split declared with the data.
 
     Args:
         dataset: the splits (input width, classes and the scaling to undo).
@@ -545,13 +547,17 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
 
     Raises:
         TeacherError, ModelFileError: the teacher cannot be loaded or does not fit the data.
-        ConfigError: ``cfg.trained_on`` is ``declared_train`` but the data declares no split.
+        ConfigError: ``cfg.trained_on`` is ``declared_train`` but the data declares no split, or
+            ``cfg.input_layout`` is ``image`` for a table.
 
     Example:
         >>> teacher, info = resolve_teacher(dataset, TeacherConfig(checkpoint="teacher.ts"))  # doctest: +SKIP
         >>> info["kind"]  # doctest: +SKIP
         'torchscript'
     """
+    if cfg.input_layout == "image" and dataset.image_shape is None:
+        raise ConfigError(f"teacher.input_layout is image but dataset {dataset.name!r} is a table (no image shape); "
+                          "set teacher.input_layout: flat")
     if cfg.trained_on == "declared_train" and dataset.split_origin != "declared":
         raise ConfigError(f"teacher.trained_on is declared_train but dataset {dataset.name!r} declares no split, so "
                           f"the workbench would draw its own; declare the split ({DECLARE_SPLIT_HOW}) or set "
@@ -580,6 +586,8 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         info["kind"] = cfg.arch
     if info["source"] != "trained":
         info["inputs"] = cfg.inputs
+        if cfg.input_layout == "image":
+            module = ImageInput(module, dataset.image_shape)
         if cfg.inputs == "raw":
             module = RawInputTeacher(module, dataset.offset, dataset.scale)
     module.to(device)  # buffers too (RawInputTeacher's scaling); a module without tensors is unaffected
@@ -622,12 +630,14 @@ def drawn_split_caveat(dataset: Dataset, teacher_source: str) -> str | None:
 
 def _kind(module: nn.Module, cfg: TeacherConfig) -> str:
     """What the metrics table calls the teacher: the built-in arch, ``torchscript``, ``callable`` or ``custom``."""
-    from .models import MLP, SmallCNN
+    from .models import MLP, ResNet, SmallCNN
 
     if isinstance(module, MLP):
         return "mlp"
     if isinstance(module, SmallCNN):
         return "cnn"
+    if isinstance(module, ResNet):
+        return "resnet"
     if isinstance(module, torch.jit.ScriptModule):
         return "torchscript"
     if isinstance(module, CallableTeacher):
@@ -646,7 +656,7 @@ def check_output_width_arch(dataset: Dataset, cfg: TeacherConfig) -> None:
         None.
 
     Raises:
-        TeacherError: the network cannot be built for this data (``cnn`` without an image shape).
+        TeacherError: the network cannot be built for this data (``cnn`` or ``resnet`` without an image shape).
 
     Example:
         >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])

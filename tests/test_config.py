@@ -36,7 +36,7 @@ def _raw(**changes):
     ({"surrogates__0__parms": {}}, "unknown key 'surrogates.0.parms' (did you mean 'params'?)"),
     ({"seed": "abc"}, "seed: Input should be a valid integer"),
     ({"data__test_size": 1.5}, "data.test_size: Input should be less than 1"),
-    ({"teacher__arch": "transformer"}, "teacher.arch: Input should be 'mlp' or 'cnn'"),
+    ({"teacher__arch": "transformer"}, "teacher.arch: Input should be 'mlp', 'cnn' or 'resnet'"),
     ({"surrogates__0__grid": [{"max_depth": "three"}]}, "surrogates.0.grid.0 (tree): The 'max_depth' parameter"),
     ({"surrogates__1__params": {"C": -1}},  # scikit-learn's parameter validation, checked without fitting
      "surrogates.1.params (linear): The 'C' parameter of LinearSurrogate must be a float in the range (0.0, inf). "
@@ -79,7 +79,7 @@ def _raw(**changes):
      "student.transfer_set: augmentation 'local_kde': k must be >= 1"),
     ({"student__grid": [{"hidden": [4]}, {"channels": [2]}]},
      "student.grid.1 must set hidden only (the width of arch 'mlp'), e.g. {hidden: [8]}"),
-    ({"student__grid": [{}]}, "a student.grid point needs hidden (mlp) or channels (cnn)"),
+    ({"student__grid": [{}]}, "a student.grid point needs hidden (mlp) or channels (cnn, resnet)"),
     ({"student__grid": [{"hiden": [4]}]}, "unknown key 'student.grid.0.hiden' (did you mean 'hidden'?)"),
     ({"student__grid": []}, "student.grid: List should have at least 1 item"),
     ({"student__budget": 0}, "student.budget: Input should be greater than 0"),

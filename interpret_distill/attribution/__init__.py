@@ -14,7 +14,8 @@ _EXPORTS = {
     **dict.fromkeys(["curve_area", "deletion_curve", "faithfulness_curves", "faithfulness_table", "infidelity_score",
                      "insertion_curve", "random_curve"], "faithfulness"),
     **dict.fromkeys(["as_forward", "is_differentiable"], "forward"),
-    **dict.fromkeys(["applicable_methods", "attribute", "attribute_many", "patch_feature_mask", "resolve_baseline"],
+    "patch_feature_mask": ".image_features",  # ..image_features: the patch grid lives with the image features
+    **dict.fromkeys(["applicable_methods", "attribute", "attribute_many", "resolve_baseline"],
                     "methods"),
     **dict.fromkeys(["METHODS", "MethodSpec"], "registry"),
     **dict.fromkeys(["native_attribution", "native_kind"], "native"),

@@ -167,8 +167,8 @@ def _output_width(model: Any, row: np.ndarray) -> int:
 
 
 def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray, methods: Sequence[str],
-                   baseline: Any = "zeros", *, progress: bool = True, **kwargs: Any
-                   ) -> dict[tuple[str, str], np.ndarray]:
+                   baseline: Any = "zeros", *, progress: bool = True, perturbation_mask: np.ndarray | None = None,
+                   **kwargs: Any) -> dict[tuple[str, str], np.ndarray]:
     """Run several methods on several models, skipping the (model, method) pairs that do not apply.
 
     Args:
@@ -179,6 +179,9 @@ def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray,
         methods: method names; gradient methods are skipped for scikit-learn models, ``native`` for torch models.
         baseline: as in :func:`attribute` (resolved once, so every model gets the same reference).
         progress: show a tqdm progress bar over the (model, method) pairs.
+        perturbation_mask: the ``feature_mask`` of perturbation methods only (e.g. image patches,
+            :func:`~interpret_distill.image_features.patch_feature_mask`: their cost grows with the groups), in place
+            of ``feature_mask``; gradient and native methods keep theirs (pixel detail costs them nothing).
         **kwargs: passed on to :func:`attribute` (``train_mean``, ``feature_mask``, ``seed``, ...).
 
     Returns:
@@ -199,28 +202,10 @@ def attribute_many(models: Mapping[str, Any], X: np.ndarray, target: np.ndarray,
     with progress_bar(pairs, enabled=progress, desc="attributions", leave=False) as bar:
         for name, m in bar:
             bar.set_postfix_str(f"{name}/{m}")
-            results[(name, m)] = attribute(models[name], X, target, m, base, **kwargs)
+            masked = perturbation_mask is not None and METHODS[m].family == "perturbation"
+            results[(name, m)] = attribute(models[name], X, target, m, base,
+                                           **{**kwargs, **({"feature_mask": perturbation_mask} if masked else {})})
     return results
-
-
-def patch_feature_mask(image_shape: Sequence[int], patch: int = 2) -> np.ndarray:
-    """Group ids that put each ``patch × patch`` square of an image (all channels) into one feature.
-
-    Args:
-        image_shape: ``(channels, height, width)`` of the flat rows.
-        patch: side of the square patches (the last ones are cut at the border).
-
-    Returns:
-        ``(channels * height * width,)`` int64 group ids, numbered row-major over patches.
-
-    Example:
-        >>> patch_feature_mask((1, 2, 4), patch=2).tolist()
-        [0, 0, 1, 1, 0, 0, 1, 1]
-    """
-    c, h, w = (int(s) for s in image_shape)
-    rows, cols = np.arange(h) // patch, np.arange(w) // patch
-    per_channel = rows[:, None] * (-(-w // patch)) + cols[None, :]
-    return np.broadcast_to(per_channel, (c, h, w)).reshape(-1).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------- internals

@@ -22,6 +22,10 @@ With ``baseline=None`` each model uses its natural reference: the zero input for
 feature evidence" for naive Bayes (terms sum to :math:`D_t(x) - [\log\pi_t - \sum_c\pi_c\log\pi_c]`).
 Naive-Bayes classes without training mass (prior 0) are left out of the sums; an example whose target is such a
 class gets all-zero terms, since its (floor) probability does not depend on the features.
+
+A surrogate fitted on image patch features (``image_features.PatchSurrogate``) is decomposed on those features, and
+each patch's terms (its mean's and contrast's) are divided equally among the pixels the patch covers, so the pixel
+terms sum to the same total.
 """
 
 from __future__ import annotations
@@ -142,8 +146,16 @@ def _naive_bayes(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | 
     return phi
 
 
+def _on_image_features(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """A surrogate fitted on features derived from the inputs (``PatchSurrogate``): its own decomposition on those
+    features (of ``X`` and of the baseline rows), spread back onto the input columns by ``model.to_inputs``."""
+    inner = native_attribution(model.surrogate, model.features(X), target, None if b is None else model.features(b))
+    return model.to_inputs(inner)
+
+
 # A surrogate's `native_decomposition` -> decomposition(model, X, target, baseline rows or None).
-DECOMPOSITIONS = {"linear_terms": _linear, "saabas": _tree, "gaussian_evidence": _naive_bayes}
+DECOMPOSITIONS = {"linear_terms": _linear, "saabas": _tree, "gaussian_evidence": _naive_bayes,
+                  "image_features": _on_image_features}
 
 
 def _gaussian_loglik(X: np.ndarray, theta: np.ndarray, var: np.ndarray) -> np.ndarray:

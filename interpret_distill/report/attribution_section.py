@@ -61,6 +61,17 @@ def group_attributions(per_model: dict[str, np.ndarray], feature_groups, group_n
     return out
 
 
+def _patch_note(run: Run) -> str:
+    """How the image attributions were grouped into patches, for the heatmaps' caption ("" when they were not)."""
+    patch = run.info.get("attribution", {}).get("perturbation_patch")  # absent from runs saved before patches
+    if not patch:
+        return ""
+    return (f" Perturbation methods perturbed {patch}x{patch}-pixel patches (their cost grows with patches, not "
+            "pixels): every pixel of a patch shows the patch's attribution, the patch map upsampled onto the image. "
+            "Gradient methods stay per pixel; a surrogate fitted on patch features spreads each patch's native "
+            "attribution equally over its pixels.")
+
+
 def _sentence(run: Run) -> str | None:
     """Which model explains most like the teacher, and how far apart the models are."""
     table = run.agreement
@@ -110,7 +121,7 @@ def attribution_section(run: Run) -> dict:
         figs.append({"title": "Heatmaps on test examples", "uri": figures.to_data_uri(fig),
                      "caption": f"Explaining the teacher's predicted class ({how}); red raises it, blue lowers it. "
                                 "Each map is scaled to its own maximum |attribution| (colour scale ±1), so "
-                                "patterns and signs compare across maps, magnitudes do not."})
+                                f"patterns and signs compare across maps, magnitudes do not.{_patch_note(run)}"})
     else:
         names, grouped = data["feature_names"], ""
         if data.get("feature_groups") is not None and data.get("group_names"):

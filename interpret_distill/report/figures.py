@@ -355,6 +355,83 @@ def naive_bayes_means(nb, feature_names: list[str], class_names: list[str], imag
     return fig
 
 
+def patch_grid_panels(values: np.ndarray, grid: tuple[int, int], column_titles: list[str], title: str, label: str,
+                      diverging: bool = True, annotate: bool = False) -> Figure:
+    """Values of patch features drawn on the patch grid: a column per row of ``values``, a row per feature kind.
+
+    ``values`` rows are e.g. a linear surrogate's coefficients or a naive-Bayes surrogate's means per class, over the
+    columns of :func:`~interpret_distill.image_features.patch_features` (the grid's means, then its contrasts if
+    any): the first panel row shows the means' values on the grid, the second the contrasts'. All panels share one
+    colour scale; ticks number the grid's rows and columns from the top left, as in the features' names.
+
+    Args:
+        values: ``(panels, g)`` or ``(panels, 2g)`` for a grid of ``g`` patches.
+        grid: ``(grid_rows, grid_columns)``.
+        column_titles: one title per row of ``values`` (``$`` is escaped).
+        title: the figure's title.
+        label: the colour bar's label.
+        diverging: a symmetric red-blue scale around 0 (else grey, from 0).
+        annotate: write each cell's value (as an integer) in it.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> fig = patch_grid_panels(np.arange(8.0).reshape(1, 8), (2, 2), ["splits"], "t", "n", annotate=True)
+        >>> [ax.get_ylabel() for ax in fig.axes[:2]]
+        ['mean', 'contrast']
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_patches = grid[0] * grid[1]
+    kinds = ["mean", "contrast"][: values.shape[1] // n_patches]
+    fig = Figure(figsize=(1.7 * len(values) + 1.2, 1.8 * len(kinds) + 0.8), layout="constrained")
+    axes = fig.subplots(len(kinds), len(values), squeeze=False)
+    limit = np.abs(values).max() or 1.0
+    scale = {"cmap": DIVERGING, "vmin": -limit, "vmax": limit} if diverging else {"cmap": "Greys", "vmin": 0,
+                                                                                 "vmax": limit}
+    for r, kind in enumerate(kinds):
+        for c, (row, name) in enumerate(zip(values, column_titles)):
+            cells = row[r * n_patches:(r + 1) * n_patches].reshape(grid)
+            ax = axes[r, c]
+            image = ax.imshow(cells, **scale)
+            if annotate:
+                for (i, j), value in np.ndenumerate(cells):
+                    if value:
+                        ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                                color="white" if value > limit / 2 else "black")
+            ax.set_xticks(range(grid[1]), [str(j) if j % 2 == 0 else "" for j in range(grid[1])], fontsize=6)
+            ax.set_yticks(range(grid[0]), [str(i) if i % 2 == 0 else "" for i in range(grid[0])], fontsize=6)
+            if r == 0:
+                ax.set_title(plot_text(name), fontsize=9)
+            if c == 0:
+                ax.set_ylabel(kind)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=label)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def tree_patch_splits(tree, grid: tuple[int, int]) -> Figure:
+    """How often a tree fitted on patch features splits on each patch's mean (and contrast), on the patch grid.
+
+    Args:
+        tree: a fitted :class:`~interpret_distill.surrogates.TreeSurrogate` whose columns are patch features.
+        grid: ``(grid_rows, grid_columns)``.
+
+    Returns:
+        The figure (:func:`patch_grid_panels` of the split counts).
+
+    Example:
+        >>> from interpret_distill.surrogates import TreeSurrogate
+        >>> tree = TreeSurrogate(max_depth=2).fit(np.array([[0.0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1]]), [0, 1, 2])
+        >>> fig = tree_patch_splits(tree, (2, 2))
+    """
+    features = tree.estimator_.tree_.feature
+    counts = np.bincount(features[features >= 0], minlength=tree.n_features_in_)
+    return patch_grid_panels(counts[None, :], grid, ["splits on the patch"],
+                             "Tree surrogate on patches: where its rules look (row, column from the top left)",
+                             "splits", diverging=False, annotate=True)
+
+
 def student_comparison(run: Run) -> Figure:
     """Distilled vs scratch student: validation curves with the kept epoch marked, and test accuracy / fidelity.
 

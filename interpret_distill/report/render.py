@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..artifacts import safe_filename
 from ..errors import UserInputError, first_line
+from ..image_features import PatchSurrogate, patch_feature_scaling
 from ..runs import Run, load_run
-from ..surrogates import SURROGATES
+from ..surrogates import SURROGATES, base_kind
 from .attribution_section import attribution_section
 from .compression_section import best_per_route, comparison_rows, compression_section
 from . import figures
@@ -129,29 +131,57 @@ def _agreement(row, metrics: pd.DataFrame) -> str:
     return f"agrees with the teacher on {row.fidelity:.3f} of test rows{comparison}"
 
 
+def _drawings(kind: str, model, names: list[str], classes: list[str], shape, unscale) -> list:
+    """The report's figures of a surrogate: its kind's drawing on pixels (or a table), or on the patch grid."""
+    if isinstance(model, PatchSurrogate):
+        inner, grid, titles = model.surrogate, model.grid, [f"class {c}" for c in classes]
+        draw = {
+            "tree": lambda: [figures.tree_diagram(inner, names, classes, unscale=unscale),
+                             figures.tree_patch_splits(inner, grid)],
+            "linear": lambda: [figures.patch_grid_panels(
+                inner.coef_, grid, titles, "Linear surrogate on patches: coefficient per patch feature and class "
+                "(red raises the class score)", f"coefficient ({figures.IMAGE_UNITS})")],
+            "naive_bayes": lambda: [figures.patch_grid_panels(
+                inner.theta_, grid, titles, "Naive-Bayes surrogate on patches: class means of the patch features",
+                f"class mean ({figures.IMAGE_UNITS})", diverging=False)],
+        }
+    else:
+        draw = {
+            "tree": lambda: [figures.tree_diagram(model, names, classes, unscale=unscale)],
+            "linear": lambda: [figures.linear_coefficients(model, names, classes, shape)],
+            "naive_bayes": lambda: [figures.naive_bayes_means(model, names, classes, shape)],
+        }
+    # a kind without a drawing gets its caption (and rules, if it writes them) only
+    return draw[kind]() if kind in draw else []
+
+
 def _surrogate_sections(run: Run) -> list[dict]:
-    """Per distilled surrogate: its figure and, for trees, the rules as text."""
+    """Per distilled surrogate: its figures and, for trees, the rules as text (on patch features: on the grid)."""
     data = run.dataset
-    names, classes, shape = data["feature_names"], data["class_names"], data["image_shape"]
-    # the surrogates were fitted on standardised features; rules read better in the data's own units
-    unscale = (data["scaling"]["offset"], data["scaling"]["scale"])
+    classes, shape = data["class_names"], data["image_shape"]
+    offset, scale = np.asarray(data["scaling"]["offset"]), np.asarray(data["scaling"]["scale"])
     distilled = run.metrics[(run.metrics.family == "surrogate") & (run.metrics.role == "distilled")]
-    # the report's drawing of each kind; a kind without one gets its caption (and rules, if it writes them) only
-    draw = {
-        "tree": lambda model: figures.tree_diagram(model, names, classes, unscale=unscale),
-        "linear": lambda model: figures.linear_coefficients(model, names, classes, shape),
-        "naive_bayes": lambda model: figures.naive_bayes_means(model, names, classes, shape),
-    }
     sections = []
     for row in distilled.itertuples():
-        model = run.model(row.model)
-        section = {"id": f"surrogate-{row.kind}", "title": f"{SURROGATES[row.kind].title} surrogate ({row.model})",
+        model, kind = run.model(row.model), base_kind(row.kind)
+        on_patches = isinstance(model, PatchSurrogate)
+        # the surrogates were fitted on standardised features; rules read better in the data's own units
+        if on_patches:
+            names, explained = model.feature_names(), model.surrogate
+            unscale = patch_feature_scaling(offset, scale, len(names), model.grid[0] * model.grid[1])
+        else:
+            names, explained, unscale = data["feature_names"], model, (offset, scale)
+        title = f"{SURROGATES[kind].title} surrogate{' on patch features' if on_patches else ''} ({row.model})"
+        section = {"id": f"surrogate-{safe_filename(row.kind)}", "title": title,
                    "caption": f"Fitted on: {row.regime}; {row.complexity}; test fidelity {row.fidelity:.3f}.",
-                   "figure": figures.to_data_uri(draw[row.kind](model)) if row.kind in draw else None,
+                   "figures": [figures.to_data_uri(fig) for fig in _drawings(kind, model, names, classes, shape,
+                                                                              unscale)],
                    "rules": None}
-        if hasattr(model, "export_text"):
-            section["rules"] = model.export_text(feature_names=names, class_names=classes,
-                                                 decimals=figures.RULE_DECIMALS, unscale=unscale)
+        if on_patches:
+            section["caption"] += " " + _patch_sentence(model)
+        if hasattr(explained, "export_text"):
+            section["rules"] = explained.export_text(feature_names=names, class_names=classes,
+                                                     decimals=figures.RULE_DECIMALS, unscale=unscale)
             synthetic = ", teacher-labelled synthetic rows included" if row.regime == "soft+transfer" else ""
             section["caption"] += (
                 " Thresholds are in the data's original units. Unlike the rest of the report, the tree's own numbers "
@@ -160,6 +190,49 @@ def _surrogate_sections(run: Run) -> list[dict]:
                 "the same share at a leaf.")
         sections.append(section)
     return sections
+
+
+def _patch_sentence(model: PatchSurrogate) -> str:
+    """What a surrogate on patch features reads, in one sentence."""
+    rows, columns = model.grid
+    contrast = " and contrast (the standard deviation of its pixels)" if model.contrast else ""
+    return (f"It reads the mean intensity{contrast} of each {model.patch}x{model.patch}-pixel patch of a "
+            f"{rows}x{columns} grid over the image ({len(model.feature_names())} features; mean[r,c] is the patch in "
+            "row r, column c from the top left), while the teacher labelled the full images.")
+
+
+def pixels_vs_patches(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The distilled surrogates of every kind fitted both on pixels and on patch features, side by side.
+
+    Args:
+        metrics: a run's metrics table.
+
+    Returns:
+        The distilled rows of those kinds (``kind`` is the registry kind, ``features`` ``pixels`` or ``patches``),
+        pixels first; empty when no kind was fitted on both.
+
+    Example:
+        >>> m = pd.DataFrame({"family": ["surrogate"] * 3, "role": ["distilled"] * 3, "fidelity": [0.9, 0.8, 0.7],
+        ...                   "kind": ["tree", "tree@patches", "linear"]})
+        >>> pixels_vs_patches(m)[["kind", "features", "fidelity"]].values.tolist()
+        [['tree', 'pixels', 0.9], ['tree', 'patches', 0.8]]
+    """
+    rows = metrics[(metrics.family == "surrogate") & (metrics.role == "distilled")]
+    rows = rows.assign(features=np.where(rows.kind.str.endswith("@patches"), "patches", "pixels"),
+                       kind=rows.kind.map(base_kind))
+    both = rows.groupby("kind").features.transform("nunique") == 2
+    return rows[both].sort_values(["kind", "features"], ascending=[True, False], kind="stable")
+
+
+READABILITY_COLUMNS = [
+    ("kind", "kind", None),
+    ("features", "fitted on", None),
+    ("model", "model", None),
+    ("complexity", "complexity", None),
+    ("fidelity", "test fidelity", "{:.3f}"),
+    ("val_fidelity", "val fidelity", "{:.3f}"),
+    ("accuracy", "test accuracy", "{:.3f}"),
+]
 
 
 def render_report(run_dir: str | Path) -> Path:
@@ -189,6 +262,7 @@ def render_report(run_dir: str | Path) -> Path:
         "comparison": table(ordered, METRIC_COLUMNS),
         "agreement_figure": figures.to_data_uri(figures.agreement_matrices(run)),
         "surrogates": _surrogate_sections(run),
+        "readability": table(pixels_vs_patches(metrics), READABILITY_COLUMNS),
         "student_figure": figures.to_data_uri(figures.student_comparison(run)),
         "frontier_figure": figures.to_data_uri(figures.frontier_plot(run.sweep, split="test")),
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),

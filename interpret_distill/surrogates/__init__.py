@@ -29,8 +29,11 @@ __all__ = [
     "NaiveBayesSurrogate",
     "SurrogateBase",
     "TreeSurrogate",
+    "FEATURE_SETS",
+    "base_kind",
     "build_surrogate",
     "check_surrogate_params",
+    "kind_label",
     "export_text",
     "tree_thresholds",
 ]
@@ -38,6 +41,47 @@ __all__ = [
 SURROGATES: dict[str, type[SurrogateBase]] = {
     cls.kind: cls for cls in (TreeSurrogate, LinearSurrogate, NaiveBayesSurrogate)
 }
+
+
+# What a surrogate may be fitted on: the model's input columns as they are ("pixels", for tables too), or the patch
+# features of images (interpret_distill.image_features). A kind fitted on patches is labelled "<kind>@patches" in
+# metrics, sweeps and reports, so both fits of one kind sit side by side; the registry is looked up by base_kind.
+FEATURE_SETS = ("pixels", "patches")
+
+
+def kind_label(kind: str, features: str = "pixels") -> str:
+    """How metrics, sweeps and reports name a kind fitted on a feature set: ``tree``, or ``tree@patches``.
+
+    Args:
+        kind: a key of :data:`SURROGATES`.
+        features: one of :data:`FEATURE_SETS`.
+
+    Returns:
+        The label.
+
+    Example:
+        >>> kind_label("tree"), kind_label("tree", "patches")
+        ('tree', 'tree@patches')
+    """
+    if features not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {features!r}; allowed: {', '.join(FEATURE_SETS)}")
+    return kind if features == "pixels" else f"{kind}@{features}"
+
+
+def base_kind(label: str) -> str:
+    """The registry kind of a label from :func:`kind_label` (``tree@patches`` -> ``tree``).
+
+    Args:
+        label: a kind label (a plain kind is its own label).
+
+    Returns:
+        The key of :data:`SURROGATES`.
+
+    Example:
+        >>> base_kind("linear@patches"), base_kind("tree")
+        ('linear', 'tree')
+    """
+    return label.split("@", 1)[0]
 
 
 def build_surrogate(kind: str, **params) -> SurrogateBase:
