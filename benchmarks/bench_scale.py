@@ -4,8 +4,9 @@ Tables of 20 columns (19 numeric, 1 categorical with 6 levels; 4 classes from a 
 of the columns, with label noise) and 28x28 grey images (``interpret_distill.synthetic.make_digits28``:
 scikit-learn's 8x8 digits upsampled 3x, shifted by up to 2 pixels from the centre, contrast-scaled and noised:
 synthetic, not MNIST) are generated with a seed, written once to ``benchmarks/.work/scale/`` (Parquet and npz), and
-run through ``run_experiment`` with every setting at its default (images: ``teacher: {arch: cnn}``). While a run goes, a thread samples the resident memory of the process and its
-workers every 0.1 s; each stage's peak is the highest sample inside the stage's span (``run.json``'s
+run through ``run_experiment`` with every setting at its default (images: ``teacher: {arch: cnn}``). While a run
+goes, a thread samples the resident memory of the process and its workers every 0.1 s; each stage's peak is the
+highest sample inside the stage's span (``run.json``'s
 ``stage_spans``). Growth exponents are least-squares slopes of log(seconds) on log(rows) over the sizes run.
 
 Writes ``benchmarks/scale/results.csv``, ``results.md`` and ``scaling.png``.

@@ -1,5 +1,7 @@
-"""Read (and write) a folder of image files with Pillow (no torchvision): the ``root/<class>/<image>`` layout of torchvision's
-``ImageFolder``, or a declared split ``root/train/<class>/…``, ``root/test/<class>/…`` (``root/val/`` optional).
+"""Read (and write) a folder of image files with Pillow (no torchvision).
+
+The ``root/<class>/<image>`` layout of torchvision's ``ImageFolder``, or a declared split ``root/train/<class>/…``,
+``root/test/<class>/…`` (``root/val/`` optional).
 
 Listing (:func:`list_image_folder`) and decoding (:func:`read_images`) are separate, so a random subset of the files
 (``data.max_rows``) is drawn before any image is decoded; decoding writes each image straight into one preallocated
@@ -40,7 +42,7 @@ class ImageFiles:
     class_names: list[str]
     split: np.ndarray | None = None
 
-    def subset(self, rows: np.ndarray) -> "ImageFiles":
+    def subset(self, rows: np.ndarray) -> ImageFiles:
         """The files at ``rows`` (indices), with their labels and splits; the class names stay all of them."""
         return ImageFiles(tuple(self.paths[i] for i in rows), self.labels[rows], self.class_names,
                           None if self.split is None else self.split[rows])
@@ -220,6 +222,6 @@ def _check_memory(n_images: int, shape: tuple[int, int, int], available: int | N
     needed = n_images * int(np.prod(shape)) * 4
     free = available_bytes() if available is None else available
     if needed > MEMORY_SHARE * free:
-        raise DataError(f"{n_images:,} images of {shape[0]}x{shape[1]}x{shape[2]} (channels x height x width) would take {needed / 1e9:.1f} GB as "
-                        f"float32, more than half of the {free / 1e9:.1f} GB free; set data.max_rows to load a random "
-                        "subset, or a smaller data.image_size")
+        raise DataError(f"{n_images:,} images of {shape[0]}x{shape[1]}x{shape[2]} (channels x height x width) would "
+                        f"take {needed / 1e9:.1f} GB as float32, more than half of the {free / 1e9:.1f} GB free; set "
+                        "data.max_rows to load a random subset, or a smaller data.image_size")

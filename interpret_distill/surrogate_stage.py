@@ -30,7 +30,8 @@ from .probability import softmax
 from .results import FittedModel
 from .selection import rank_by_validation, select_by_validation
 from .surrogates import FEATURE_SETS, SURROGATES, kind_label
-from .sweep import COLUMNS as SWEEP_COLUMNS, FitSet, sweep_surrogates
+from .sweep import COLUMNS as SWEEP_COLUMNS
+from .sweep import FitSet, sweep_surrogates
 from .transfer import build_transfer_set, candidate_label
 
 
@@ -97,7 +98,8 @@ def check_patch_features(cfg: ExperimentConfig, image_shape: tuple[int, ...] | N
         ConfigError: a surrogate has ``features: patches`` on a table, or patches would be larger than the images.
 
     Example:
-        >>> cfg = ExperimentConfig(name="x", data={"name": "iris"}, surrogates=[{"kind": "tree", "features": "patches"}])
+        >>> cfg = ExperimentConfig(name="x", data={"name": "iris"},
+        ...                        surrogates=[{"kind": "tree", "features": "patches"}])
         >>> check_patch_features(cfg, None)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...

@@ -1,8 +1,9 @@
 """Image data generated at run time from a seed, for presets and benchmarks that need no download.
 
 ``digits28``: 28×28 grey images made from scikit-learn's 8×8 handwritten digits, each upsampled 3× (to 24×24),
-placed on a 28×28 canvas at a random offset of 0–4 pixels (up to 2 from the centre), its contrast scaled by a factor drawn from [0.7, 1],
-plus Gaussian noise (σ = 0.05), clipped to [0, 1]. Synthetic: not MNIST, and from only 1,797 distinct digits, so
+placed on a 28×28 canvas at a random offset of 0–4 pixels (up to 2 from the centre), its contrast scaled by a
+factor drawn from [0.7, 1], plus Gaussian noise (σ = 0.05), clipped to [0, 1]. Synthetic: not MNIST, and from only
+1,797 distinct digits, so
 images of one source digit differ only by shift, contrast and noise.
 """
 

@@ -21,9 +21,10 @@ from torch import nn
 from interpret_distill import load_run
 from interpret_distill.cli import main
 from interpret_distill.config import DataConfig, parse_config
-from interpret_distill.data import count_shared_rows, load_dataset, raw_features
+from interpret_distill.data import load_dataset, raw_features
 from interpret_distill.errors import ConfigError, DataError
 from interpret_distill.experiment import run_experiment
+from interpret_distill.splits import count_shared_rows
 
 # test helpers script and save TorchScript teachers; torch marks torch.jit as deprecated
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.*deprecated:DeprecationWarning")

@@ -8,8 +8,14 @@ import pytest
 
 from interpret_distill.artifacts import TRUSTED_TYPES, load_surrogate, save_surrogate
 from interpret_distill.attribution import attribute, native_attribution
-from interpret_distill.image_features import (PatchSurrogate, patch_attributions_to_pixels, patch_feature_mask,
-                                              patch_feature_names, patch_features, patch_grid)
+from interpret_distill.image_features import (
+    PatchSurrogate,
+    patch_attributions_to_pixels,
+    patch_feature_mask,
+    patch_feature_names,
+    patch_features,
+    patch_grid,
+)
 from interpret_distill.surrogates import LinearSurrogate, TreeSurrogate
 
 
