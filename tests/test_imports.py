@@ -188,11 +188,12 @@ def test_lazy_exports_are_the_objects_they_name_whatever_was_imported_first():
         import importlib, json
         found = {}
         for package in ("interpret_distill", "interpret_distill.attribution"):
-            exports = dict(importlib.import_module(package)._EXPORTS)  # name -> the submodule defining it
+            # name -> the module defining it, relative to the package (".image_features": a sibling package's)
+            exports = dict(importlib.import_module(package)._EXPORTS)
             for module in sorted(set(exports.values())):
-                importlib.import_module(f"{package}.{module}")  # every submodule first
+                importlib.import_module(f".{module}", package)  # every submodule first
             for name, module in sorted(exports.items()):
-                expected = getattr(importlib.import_module(f"{package}.{module}"), name)
+                expected = getattr(importlib.import_module(f".{module}", package), name)
                 scope = {}
                 exec(f"from {package} import {name} as got", scope)
                 found[f"{package}.{name}"] = (
