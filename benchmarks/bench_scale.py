@@ -7,7 +7,8 @@ synthetic, not MNIST) are generated with a seed, written once to ``benchmarks/.w
 run through ``run_experiment`` with every setting at its default (images: ``teacher: {arch: cnn}``). While a run
 goes, a thread samples the resident memory of the process and its workers every 0.1 s; each stage's peak is the
 highest sample inside the stage's span (``run.json``'s
-``stage_spans``). Growth exponents are least-squares slopes of log(seconds) on log(rows) over the sizes run.
+``stage_spans``). Each size runs in a fresh interpreter, so one run's memory and imports do not count as the next's.
+Growth exponents are least-squares slopes of log(seconds) on log(rows) over the sizes run.
 
 Writes ``benchmarks/scale/results.csv``, ``results.md`` and ``scaling.png``.
 
@@ -20,7 +21,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -189,13 +193,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tables", type=int, nargs="*", default=list(TABLE_SIZES), help="table sizes (rows)")
     parser.add_argument("--images", type=int, nargs="*", default=list(IMAGE_SIZES), help="image counts")
     parser.add_argument("--out", default=str(HERE / "scale"))
+    parser.add_argument("--one", nargs=2, metavar=("KIND", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     start = time.time()
     rows = []
+    if args.one:  # one size in this interpreter, its rows as JSON on stdout (see below)
+        print(json.dumps(measure(args.one[0], int(args.one[1]))))
+        return
     for kind, sizes in (("table", args.tables), ("image", args.images)):
         for n in sizes:
             print(f"{kind} {n:,} rows ...", flush=True)
-            rows += measure(kind, n)
+            # a fresh interpreter per size: memory a run leaves behind and one-time imports would count as the next's
+            done = subprocess.run([sys.executable, __file__, "--one", kind, str(n)], capture_output=True, text=True,
+                                  check=True)
+            rows += json.loads(done.stdout.strip().splitlines()[-1])
             print(f"  {rows[-1]['seconds']:.0f} s, peak {rows[-1]['peak_mb']:,.0f} MB", flush=True)
     command = "make bench-scale" if (args.tables, args.images) == (list(TABLE_SIZES), list(IMAGE_SIZES)) else \
         "benchmarks/bench_scale.py " + " ".join(f"--{k} {' '.join(map(str, v))}" for k, v in
