@@ -117,7 +117,7 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
     if not spec.methods:
         return result
     explained = {m.name: m.model for m in models if m.role in ("reference", "distilled")}
-    common = {"feature_mask": dataset.feature_groups, "seed": cfg.seed,
+    common = {"feature_mask": dataset.feature_groups, "seed": cfg.seed, "chunk_mb": spec.chunk_mb,
               "perturbation_mask": None if patch is None else patch_feature_mask(dataset.image_shape, patch)}
     result.arrays = attribute_many(explained, X, targets, spec.methods, baseline, progress=cfg.progress, **common)
     result.tables["agreement"] = agreement_table(result.arrays, reference_model="teacher", k=spec.top_k)

@@ -2,15 +2,15 @@
 
 The run's ``device`` setting is resolved once (:func:`resolve_device`) and passed down; a model's queries move one
 bounded chunk of rows at a time to the model's device and bring the results back as numpy (:func:`row_chunks`), so
-memory stays bounded by the chunk, not the data; a fit capped at a number of rows takes a stratified subsample
-(:func:`stratified_rows`).
+memory stays bounded by the chunk, not the data. How many rows one call may take follows from the memory a row costs
+the model (:func:`activation_bytes_per_row`) and the run's ``chunk_mb`` (:func:`rows_per_call`), so a CNN on 28x28
+images is fed a few hundred rows at a time where an MLP on a table takes tens of thousands.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-import numpy as np
 import torch
 
 from .config import DEVICE_PATTERN
@@ -71,30 +71,73 @@ def row_chunks(n_rows: int, chunk_rows: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk_rows, n_rows))
 
 
-def stratified_rows(labels: np.ndarray, n_rows: int, seed: int) -> np.ndarray:
-    """Indices of a seeded subsample of ``n_rows`` rows that keeps every class's share (largest remainders).
+# The memory one model call may take, unless the run's chunk_mb says otherwise.
+DEFAULT_CHUNK_MB = 256
+# A model whose layers cannot be looked into (scikit-learn, TorchScript) is charged this many float32 copies of a row:
+# scikit-learn's predict_proba works on float64 copies and a few arrays the width of the row.
+OPAQUE_ROW_COPIES = 8
+# A call that keeps the autograd graph holds every activation and its gradient.
+GRADIENT_FACTOR = 3
+
+
+def activation_bytes_per_row(model: Any, n_features: int) -> int:
+    """Bytes one input row costs ``model`` in a forward pass: the row plus every layer's output for it.
+
+    Measured with forward hooks on the module's leaf layers during one pass over two zero rows (in eval mode, so
+    batch-norm statistics are untouched); TorchScript modules and models that are not torch modules are charged
+    :data:`OPAQUE_ROW_COPIES` float32 copies of the row.
 
     Args:
-        labels: ``(n,)`` class of each row (for soft labels: their argmax).
-        n_rows: rows to keep (all of them when ``n_rows >= n``).
-        seed: seeds the draw within each class.
+        model: a ``torch.nn.Module`` taking ``(n, n_features)`` rows, or any other model.
+        n_features: columns of a row.
 
     Returns:
-        Sorted row indices.
+        Bytes per row (at least the float32 row itself).
 
     Example:
-        >>> labels = np.array([0] * 90 + [1] * 10)
-        >>> rows = stratified_rows(labels, 20, seed=0)
-        >>> len(rows), int((labels[rows] == 1).sum())
-        (20, 2)
+        >>> net = torch.nn.Sequential(torch.nn.Linear(10, 100), torch.nn.ReLU(), torch.nn.Linear(100, 2))
+        >>> activation_bytes_per_row(net, 10)  # row 40 + 100 + 100 + 2 float32 outputs
+        848
     """
-    labels = np.asarray(labels)
-    if n_rows >= len(labels):
-        return np.arange(len(labels))
-    classes, counts = np.unique(labels, return_counts=True)
-    quota = counts * n_rows / len(labels)
-    take = np.floor(quota).astype(int)
-    take[np.argsort(-(quota - take), kind="stable")[: n_rows - take.sum()]] += 1
-    rng = np.random.default_rng(seed)
-    picked = [rng.choice(np.flatnonzero(labels == c), size=k, replace=False) for c, k in zip(classes, take)]
-    return np.sort(np.concatenate(picked))
+    row = 4 * n_features
+    if not isinstance(model, torch.nn.Module) or isinstance(model, torch.jit.ScriptModule):
+        return OPAQUE_ROW_COPIES * row
+    sizes: list[int] = []
+
+    def record(_module, _inputs, output):
+        if torch.is_tensor(output):
+            sizes.append(output.numel() * output.element_size())
+
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    hooks = [m.register_forward_hook(record) for m in leaves]
+    training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(2, n_features, device=module_device(model)))
+    finally:
+        model.train(training)
+        for hook in hooks:
+            hook.remove()
+    return row + sum(sizes) // 2
+
+
+def rows_per_call(model: Any, n_features: int, chunk_mb: float = DEFAULT_CHUNK_MB, *, gradients: bool = False) -> int:
+    """How many rows one call of ``model`` may take so that its activations stay within ``chunk_mb``.
+
+    Args:
+        model: as in :func:`activation_bytes_per_row`.
+        n_features: columns of a row.
+        chunk_mb: the memory one call may take, in MiB (the run's ``chunk_mb``).
+        gradients: the call keeps the autograd graph (gradient attributions): activations and their gradients.
+
+    Returns:
+        Rows per call, at least 1.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Linear(10, 100), torch.nn.ReLU(), torch.nn.Linear(100, 2))
+        >>> rows_per_call(net, 10, chunk_mb=1), rows_per_call(net, 10, chunk_mb=1, gradients=True)
+        (1236, 412)
+    """
+    per_row = activation_bytes_per_row(model, n_features) * (GRADIENT_FACTOR if gradients else 1)
+    return max(1, int(chunk_mb * 2**20) // per_row)

@@ -415,6 +415,8 @@ class AttributionConfig(StrictSection):
         "auto", description="image data: perturbation methods perturb whole patches of the grid `patches` (their cost "
                             "grows with patches, not pixels); auto: for images larger than 16x16; false: pixels"
     )
+    chunk_mb: float = Field(256, gt=0, description="memory one model call may take while explaining (MiB): rows per "
+                                                   "call follow from the model's activations per row")
 
 
 class PatchConfig(StrictSection):

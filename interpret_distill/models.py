@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .compute import module_device, row_chunks
+from .compute import module_device, row_chunks, rows_per_call
 from .probability import softmax
 
 
@@ -425,16 +425,17 @@ def eval_mode(module: Any) -> Iterator[Any]:
 
 
 @torch.no_grad()
-def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int | None = None) -> np.ndarray:
     """Logits of ``module`` on ``X`` in eval mode, in chunks on the module's device, as float64 numpy.
 
     Runs without gradients; the module's train/eval mode is restored afterwards. Only one chunk of ``X`` is
-    converted to float32 and moved to the device at a time, so memory grows with ``batch_size``, not with ``X``.
+    converted to float32 and moved to the device at a time, so memory grows with the chunk, not with ``X``.
 
     Args:
         module: a network taking ``(n, d)`` float32 tensors.
         X: ``(n, d)`` inputs (cast to float32 chunk by chunk).
-        batch_size: rows per forward pass.
+        batch_size: rows per forward pass (default: as many as fit in ``compute.DEFAULT_CHUNK_MB`` of activations,
+            :func:`~interpret_distill.compute.rows_per_call`).
 
     Returns:
         ``(n, k)`` float64 logits.
@@ -445,6 +446,7 @@ def predict_logits(module: nn.Module, X: np.ndarray, batch_size: int = 4096) -> 
     """
     device = module_device(module)
     out = None
+    batch_size = batch_size or rows_per_call(module, X.shape[1])
     with eval_mode(module):
         for rows in row_chunks(len(X), batch_size):
             chunk = torch.as_tensor(np.asarray(X[rows], dtype=np.float32)).to(device)

@@ -25,9 +25,9 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from .compute import stratified_rows
 from .metrics import accuracy, fidelity, kl_divergence
 from .parallel import Engine
+from .subsample import stratified_rows
 from .surrogates import build_surrogate
 
 COLUMNS = [

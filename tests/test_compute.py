@@ -1,11 +1,14 @@
-"""Chunked queries against the unchunked result, stratified subsamples, and capped surrogate fits."""
+"""Chunked queries against the unchunked result, rows per call from a memory budget, stratified subsamples, and
+capped surrogate fits."""
 
 import numpy as np
 import pytest
 import torch
 
-from interpret_distill.compute import module_device, resolve_device, row_chunks, stratified_rows
-from interpret_distill.models import build_network, predict_logits
+from interpret_distill.compute import (OPAQUE_ROW_COPIES, activation_bytes_per_row, module_device, resolve_device,
+                                      row_chunks, rows_per_call)
+from interpret_distill.models import SmallCNN, build_network, predict_logits
+from interpret_distill.subsample import stratified_rows
 from interpret_distill.sweep import sweep_surrogates
 
 
@@ -24,6 +27,38 @@ def test_row_chunks_cover_every_row_once():
     assert covered.tolist() == list(range(12))
     with pytest.raises(ValueError):
         list(row_chunks(3, 0))
+
+
+def test_a_row_costs_the_outputs_of_every_layer():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.ReLU(), torch.nn.Linear(10, 3))
+    assert activation_bytes_per_row(net, 4) == 4 * (4 + 10 + 10 + 3)
+    # a 3x3 convolution keeps the image size: 8 channels x 6 x 6 before and after the ReLU, 8 x 3 x 3 after the pool
+    cnn = SmallCNN((1, 6, 6), 2, channels=[8])
+    per_row = activation_bytes_per_row(cnn, 36)
+    assert per_row >= 4 * (36 + 2 * 8 * 36 + 8 * 9)
+    assert activation_bytes_per_row(torch.jit.script(net), 4) == OPAQUE_ROW_COPIES * 16
+    assert activation_bytes_per_row(object(), 4) == OPAQUE_ROW_COPIES * 16
+
+
+def test_rows_per_call_fit_the_budget_and_leave_the_module_as_it_was():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 10), torch.nn.BatchNorm1d(10), torch.nn.Linear(10, 3)).train()
+    stats = net[1].running_mean.clone()
+    rows = rows_per_call(net, 4, chunk_mb=1)
+    assert rows == 2**20 // (4 * (4 + 10 + 10 + 3))
+    assert rows_per_call(net, 4, chunk_mb=1, gradients=True) < rows
+    assert rows_per_call(net, 4, chunk_mb=1e-9) == 1
+    assert net.training and torch.equal(net[1].running_mean, stats)  # the probe ran in eval mode
+
+
+def test_a_cnn_is_queried_in_chunks_that_fit_the_budget():
+    cnn = SmallCNN((1, 28, 28), 10)
+    rows = rows_per_call(cnn, 784)
+    seen = []
+    cnn.register_forward_pre_hook(lambda _m, inputs: seen.append(len(inputs[0])))
+    X = np.random.default_rng(0).normal(size=(3000, 784)).astype(np.float32)
+    predict_logits(cnn, X)
+    assert max(seen[1:]) == rows < 3000  # seen[0] is the probe's two rows
+    assert sum(seen[1:]) == 3000
 
 
 def test_devices():

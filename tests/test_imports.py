@@ -178,6 +178,17 @@ def test_a_config_is_read_without_captum_or_matplotlib():
     assert out == {"name": "digits", "loaded": []}, f"load_config imported {out['loaded']}"
 
 
+def test_the_sweep_workers_import_no_torch():
+    """Each loky worker imports the sweep's module; torch would add about 300 MB to every one of them."""
+    result = _python("""
+        import sys
+        import interpret_distill.sweep
+        print("torch" in sys.modules)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
 def test_lazy_exports_are_the_objects_they_name_whatever_was_imported_first():
     """``from package import name`` gives the submodule's object, also after every submodule has been imported
     (importing a submodule sets an attribute of the package of the submodule's name, which may hide a name).

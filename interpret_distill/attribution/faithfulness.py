@@ -10,7 +10,8 @@
   of the attributions, so models on different output scales are comparable; lower is better. For attributions of
   the "gradient × (x − baseline)" kind the noise is relative to ``x − baseline`` (see :func:`infidelity_score`).
 
-All masked inputs of a curve are evaluated in as few model calls as possible (up to ``max_rows`` rows per call).
+All masked inputs of a curve are evaluated in as few model calls as possible (up to ``max_rows`` rows per call,
+by default as many as fit in ``chunk_mb`` of the model's activations: ``compute.rows_per_call``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 import torch
 from captum.metrics import infidelity
 
+from ..compute import rows_per_call
 from ..models import eval_mode
 from .forward import as_forward, check_inputs
 from .methods import METHODS, _device, resolve_baseline
@@ -31,7 +33,7 @@ MODES = ("deletion", "insertion")
 
 def deletion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions: np.ndarray, baseline: Any = "zeros",
                    steps: int = 20, *, train_mean: np.ndarray | None = None, seed: int = 0,
-                   max_rows: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+                   max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean target probability as the most important features are replaced by the baseline.
 
     Args:
@@ -44,7 +46,7 @@ def deletion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions: 
         steps: number of equal steps from 0 to all features removed.
         train_mean: needed for ``baseline="mean"``.
         seed: seeds the tie-breaking.
-        max_rows: most rows per model call.
+        max_rows: most rows per model call (default: ``compute.rows_per_call`` of the model at its default budget).
 
     Returns:
         ``(fractions, curve)``: the removed fraction ``(steps + 1,)`` from 0 to 1 and the mean probability there.
@@ -59,7 +61,7 @@ def deletion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions: 
 
 def insertion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions: np.ndarray, baseline: Any = "zeros",
                     steps: int = 20, *, train_mean: np.ndarray | None = None, seed: int = 0,
-                    max_rows: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+                    max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean target probability as the most important features are inserted into the baseline.
 
     Args:
@@ -71,7 +73,7 @@ def insertion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions:
         steps: number of equal steps from the baseline to the full input.
         train_mean: needed for ``baseline="mean"``.
         seed: seeds the tie-breaking.
-        max_rows: most rows per model call.
+        max_rows: most rows per model call (default: ``compute.rows_per_call`` of the model at its default budget).
 
     Returns:
         ``(fractions, curve)``: inserted fraction ``(steps + 1,)`` and the mean probability there.
@@ -84,7 +86,7 @@ def insertion_curve(model: Any, X: np.ndarray, target: np.ndarray, attributions:
 
 def random_curve(model: Any, X: np.ndarray, target: np.ndarray, baseline: Any = "zeros", steps: int = 20, *,
                  mode: str = "deletion", train_mean: np.ndarray | None = None, seed: int = 0,
-                 max_rows: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+                 max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Deletion or insertion curve for a random feature order (one seeded permutation per example).
 
     Args:
@@ -96,7 +98,7 @@ def random_curve(model: Any, X: np.ndarray, target: np.ndarray, baseline: Any = 
         mode: ``"deletion"`` or ``"insertion"``.
         train_mean: needed for ``baseline="mean"``.
         seed: seeds the permutations.
-        max_rows: most rows per model call.
+        max_rows: most rows per model call (default: ``compute.rows_per_call`` of the model at its default budget).
 
     Returns:
         ``(fractions, curve)`` as for :func:`deletion_curve`.
@@ -180,7 +182,7 @@ def _infidelity(model, X, target, attributions, baseline, multiply_by_inputs, no
                 train_mean, seed, max_examples_per_batch, relative):
     """Raw normalised infidelity and (if asked) its relative version, sharing the first pass."""
     X, target, attr = _check(X, target, attributions)
-    forward = as_forward(model, output)
+    forward = as_forward(model, output, max_rows=rows_per_call(model, X.shape[1]))
     dev = _device(model)
     x = torch.as_tensor(X, device=dev)
     base = torch.as_tensor(resolve_baseline(baseline, X, train_mean), device=dev).reshape(-1, X.shape[1])
@@ -316,6 +318,7 @@ def _ranked_curve(model, X, target, attributions, baseline, steps, mode, train_m
         raise ValueError("steps must be >= 1")
     X, target, attr = _check(X, target, attributions)
     n, d = X.shape
+    max_rows = max_rows or rows_per_call(model, d)
     base = np.broadcast_to(resolve_baseline(baseline, X, train_mean), (n, d))
     # Rank 0 = most important. lexsort: primary key last (descending attribution), random key breaks ties.
     tie = np.random.default_rng(seed).random((n, d))

@@ -77,7 +77,7 @@ def is_differentiable(model: Any) -> bool:
     return isinstance(model, torch.nn.Module)
 
 
-def as_forward(model: Any, output: str = "proba") -> Callable[[torch.Tensor], torch.Tensor]:
+def as_forward(model: Any, output: str = "proba", max_rows: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """Wrap ``model`` as a callable mapping a float tensor ``(n, d)`` to ``(n, k)`` outputs.
 
     Torch modules are run in ``eval()`` mode (their previous mode is restored after each call); the result keeps
@@ -88,6 +88,8 @@ def as_forward(model: Any, output: str = "proba") -> Callable[[torch.Tensor], to
     Args:
         model: a ``torch.nn.Module`` returning logits, or any object with ``predict_proba``.
         output: ``"proba"`` (softmax of the logits / ``predict_proba``) or ``"logit"`` (torch models only).
+        max_rows: most rows handed to the model at once; a larger batch is run in consecutive chunks and
+            concatenated (memory bounded by the chunk when no gradient is kept; see ``compute.rows_per_call``).
 
     Returns:
         A callable ``f(x) -> tensor (n, k)`` with attributes ``differentiable``, ``output`` and ``model``.
@@ -129,7 +131,19 @@ def as_forward(model: Any, output: str = "proba") -> Callable[[torch.Tensor], to
             "or an estimator with predict_proba"
         )
 
+    if max_rows is not None:
+        forward = _in_chunks(forward, max_rows)
     forward.differentiable = differentiable  # type: ignore[attr-defined]
     forward.output = output  # type: ignore[attr-defined]
     forward.model = model  # type: ignore[attr-defined]
     return forward
+
+
+def _in_chunks(forward: Callable[[torch.Tensor], torch.Tensor], max_rows: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``forward`` run on at most ``max_rows`` rows at a time, the outputs concatenated."""
+    def chunked(x: torch.Tensor) -> torch.Tensor:
+        if len(x) <= max_rows:
+            return forward(x)
+        return torch.cat([forward(x[start:start + max_rows]) for start in range(0, len(x), max_rows)])
+
+    return chunked

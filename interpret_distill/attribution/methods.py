@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, Saliency, ShapleyValueSampling
 
+from ..compute import DEFAULT_CHUNK_MB, rows_per_call
 from ..models import eval_mode
 from ..progress import progress_bar
 from . import sampling
@@ -101,7 +102,8 @@ def resolve_baseline(baseline: Any, X: np.ndarray, train_mean: np.ndarray | None
 def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseline: Any = "zeros", *,
               feature_mask: np.ndarray | None = None, train_mean: np.ndarray | None = None,
               n_samples: int | None = None, n_steps: int = 32, perturbations_per_eval: int = 64,
-              internal_batch_size: int = 2048, batch_size: int = 256, seed: int = 0) -> np.ndarray:
+              internal_batch_size: int = 2048, batch_size: int = 256, chunk_mb: float = DEFAULT_CHUNK_MB,
+              seed: int = 0) -> np.ndarray:
     """Attribute each example's target output of ``model`` to its input features.
 
     Args:
@@ -120,6 +122,9 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
         perturbations_per_eval: perturbed copies per example evaluated in one forward call.
         internal_batch_size: rows per forward/backward pass inside integrated_gradients.
         batch_size: examples processed per chunk (bounds memory).
+        chunk_mb: the memory one model call may take (MiB): rows per call follow from the model's activations per
+            row (:func:`~interpret_distill.compute.rows_per_call`); gradient methods also shrink ``batch_size`` and
+            ``internal_batch_size`` to fit, perturbation methods evaluate their perturbed copies in chunks.
         seed: seeds every random draw; the global torch / numpy random states are left untouched.
 
     Returns:
@@ -142,6 +147,9 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
     if perturbations_per_eval < 1 or batch_size < 1:
         raise ValueError("perturbations_per_eval and batch_size must be >= 1")
 
+    rows = rows_per_call(model, d, chunk_mb, gradients=spec.family == "gradient")
+    if spec.family == "gradient":  # the autograd graph holds every row of a call: fewer rows per call
+        batch_size, internal_batch_size = min(batch_size, rows), min(internal_batch_size, rows)
     runner = _RUNNERS[method]
     out = np.empty((n, d), dtype=np.float64)
     generator = torch.Generator().manual_seed(seed)  # for the batched samplers; Captum's use the forked global RNG
@@ -152,7 +160,8 @@ def attribute(model: Any, X: np.ndarray, target: np.ndarray, method: str, baseli
             sl = slice(start, min(start + batch_size, n))
             b = base if base.ndim == 1 else base[sl]
             out[sl] = runner(model, X[sl], target[sl], b, groups=groups, n_samples=n_samples, n_steps=n_steps,
-                             ppe=int(perturbations_per_eval), ibs=int(internal_batch_size), generator=generator)
+                             ppe=int(perturbations_per_eval), ibs=int(internal_batch_size), generator=generator,
+                             rows=rows)
     if groups is not None and spec.family != "perturbation":
         out = _pool_groups(out, groups)
     return out
@@ -284,7 +293,7 @@ def _tensors(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray, group
 
 def _gradient_runner(attribute_fn: Callable[..., torch.Tensor]) -> Callable[..., np.ndarray]:
     """Runner around ``attribute_fn(model, x, t, bt, *, n_samples, n_steps, ibs) -> tensor`` (a gradient method)."""
-    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
+    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator, rows):
         x, t, bt, _ = _tensors(model, X, target, b, None)
         x = x.clone().requires_grad_()  # gradient methods differentiate w.r.t. the input
         attr = attribute_fn(model, x, t, bt, n_samples=n_samples, n_steps=n_steps, ibs=ibs)
@@ -313,28 +322,29 @@ def _gradient_shap(model, x, t, bt, *, n_samples, **_):
                                                              stdevs=0.0)
 
 
-def _captum_perturbation(attributor: type, model, X, target, b, groups, ppe, **extra) -> np.ndarray:
+def _captum_perturbation(attributor: type, model, X, target, b, groups, ppe, rows, **extra) -> np.ndarray:
     """Run a Captum perturbation attributor (``FeatureAblation``-like) on the target probability, without autograd."""
     x, t, bt, mask = _tensors(model, X, target, b, groups)
     with torch.no_grad():
-        attr = attributor(as_forward(model, "proba")).attribute(x, baselines=bt, target=t, feature_mask=mask,
-                                                                 perturbations_per_eval=ppe, **extra)
+        forward = as_forward(model, "proba", max_rows=rows)
+        attr = attributor(forward).attribute(x, baselines=bt, target=t, feature_mask=mask,
+                                             perturbations_per_eval=ppe, **extra)
     return attr.detach().cpu().double().numpy()
 
 
-def _feature_ablation(model, X, target, b, *, groups, ppe, **_):
-    return _captum_perturbation(FeatureAblation, model, X, target, b, groups, ppe)
+def _feature_ablation(model, X, target, b, *, groups, ppe, rows, **_):
+    return _captum_perturbation(FeatureAblation, model, X, target, b, groups, ppe, rows)
 
 
-def _shapley_value_sampling(model, X, target, b, *, groups, n_samples, ppe, **_):
-    return _captum_perturbation(ShapleyValueSampling, model, X, target, b, groups, ppe, n_samples=n_samples)
+def _shapley_value_sampling(model, X, target, b, *, groups, n_samples, ppe, rows, **_):
+    return _captum_perturbation(ShapleyValueSampling, model, X, target, b, groups, ppe, rows, n_samples=n_samples)
 
 
 def _batched_sampler(estimator: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """Runner around a batched estimator of :mod:`.sampling` (kernel_shap, lime)."""
-    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator):
+    def run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator, rows):
         dev = _device(model)
-        proba = as_forward(model, "proba")
+        proba = as_forward(model, "proba", max_rows=rows)
         fwd = lambda inp: proba(inp.to(dev))  # noqa: E731  (sampling builds its batches on the CPU)
         g = groups if groups is not None else np.arange(X.shape[1])
         return estimator(fwd, X, target, b, g, n_samples, ppe, generator)
@@ -346,7 +356,7 @@ def _native_runner(model, X, target, b, **_):
     return native_attribution(model, X, target, b)
 
 
-# family -> method name -> run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator), returning
+# family -> method name -> run(model, X, target, b, *, groups, n_samples, n_steps, ppe, ibs, generator, rows), returning
 # an (n, d) numpy array. A registry rather than an if/elif chain: a method without a runner fails at import
 # (see _runner_for) instead of silently running another method of its family.
 _RUNNERS_BY_FAMILY: dict[str, dict[str, Callable[..., np.ndarray]]] = {

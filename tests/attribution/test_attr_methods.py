@@ -227,3 +227,24 @@ def test_every_method_has_its_own_runner_and_unknown_names_raise():
         methods._runner_for(MethodSpec("smoothgrad", "gradient", "logit"))
     with pytest.raises(ValueError, match="occlusion.*feature_ablation"):
         methods._runner_for(MethodSpec("occlusion", "perturbation", "proba"))
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "saliency", "feature_ablation", "kernel_shap", "lime"])
+def test_a_small_memory_budget_changes_the_calls_not_the_attributions(method):
+    """chunk_mb bounds the rows of each model call; the attributions stay those of one big call."""
+    from interpret_distill.models import SmallCNN
+
+    torch.manual_seed(0)
+    cnn = SmallCNN((1, 8, 8), 3, channels=[4])
+    X = np.random.default_rng(2).normal(size=(12, 64)).astype(np.float32)
+    target = np.arange(12) % 3
+    mask = patch_feature_mask((1, 8, 8), 4)
+    seen = []
+    hook = cnn.register_forward_pre_hook(lambda _m, inputs: seen.append(len(inputs[0])))
+    kwargs = {"feature_mask": mask} if METHODS[method].family == "perturbation" else {}
+    roomy = attribute(cnn, X, target, method, **kwargs, chunk_mb=256)
+    seen.clear()
+    tight = attribute(cnn, X, target, method, **kwargs, chunk_mb=0.05)  # about 20 rows per call
+    hook.remove()
+    assert max(seen[1:]) <= 25 < 12 * 4  # the first call is the budget's probe
+    np.testing.assert_allclose(tight, roomy, rtol=1e-4, atol=1e-6)
