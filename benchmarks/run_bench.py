@@ -20,12 +20,18 @@ It writes ``benchmarks/results.csv`` (mean and std over seeds of every row) and 
 Seeds per dataset: :data:`BENCH_SEEDS` (3 for digits, 10 for the tables whose test split is under 200 rows),
 :data:`HELDOUT_SEEDS` for ``--heldout``; ``--seeds`` gives every dataset the same ones.
 
+The (dataset, seed) runs are independent tasks of an :class:`~interpret_distill.parallel.Engine`: one after another
+here by default (``--jobs 1``), on loky workers (``--jobs 2``) or on a Dask cluster (``--backend dask``, with
+``--scheduler tcp://host:8786`` for a running one). Every run is seeded by its own arguments and its surrogate sweep
+then runs on one worker, so the numbers are the same on every engine.
+
 Usage::
 
     make bench                                   # or: .venv/bin/python benchmarks/run_bench.py
     make bench-heldout                           # the same settings on held-out seeds (benchmarks/heldout/)
     make bench-ablation                          # digits with every regime, hard+transfer included
     .venv/bin/python benchmarks/run_bench.py --seeds 0 1 --datasets wine --out /tmp/bench   # a quick look
+    .venv/bin/python benchmarks/run_bench.py --backend dask --scheduler tcp://host:8786 --jobs -1   # on a cluster
 
 Settings live in ``benchmarks/configs/<dataset>.yaml`` (ordinary experiment configs, bigger than the
 shipped presets); the student variants are :data:`STUDENT_VARIANTS`.
@@ -50,6 +56,7 @@ from verdict import MISS, PASS, Estimate, at_least, paired_verdict, ratio_interv
 from interpret_distill.config import REGIMES, StudentConfig, load_config
 from interpret_distill.data import load_dataset
 from interpret_distill.models import count_parameters, predict_proba
+from interpret_distill.parallel import BACKENDS, open_engine
 from interpret_distill.provenance import Timer, library_versions
 from interpret_distill.results import FittedModel, metrics_table
 from interpret_distill.selection import rank_by_validation
@@ -115,10 +122,13 @@ STUDENT_MAX_SHARE, STUDENT_MIN_RECOVERY = 0.05, 0.80
 BENCH_MAX_SECONDS = 600
 
 
-def run_one(dataset_name: str, seed: int, use_cache: bool,
-            regimes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Everything for one dataset and seed (``regimes``: instead of the config's): metrics rows, sweep, timings."""
-    overrides = {"seed": seed, **({"regimes": regimes} if regimes else {})}
+def run_one(dataset_name: str, seed: int, use_cache: bool, regimes: list[str] | None = None,
+            n_jobs: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Everything for one dataset and seed (``regimes``: instead of the config's; ``n_jobs``: the surrogate sweep's
+    workers instead of the config's): metrics rows, sweep, timings."""
+    # Everything here is small: one torch thread is fastest, and on a shared machine much faster than two.
+    torch.set_num_threads(1)
+    overrides = {"seed": seed, **({"regimes": regimes} if regimes else {}), **({"n_jobs": n_jobs} if n_jobs else {})}
     cfg = load_config(HERE / "configs" / f"{dataset_name}.yaml", overrides)
     timer = Timer()
     with timer.stage("data"):
@@ -396,6 +406,11 @@ def _tuning_note(seeds: dict[str, tuple[int, ...]]) -> str:
             f"`make bench-heldout` reruns the settings on seeds that chose nothing: {_per_dataset(HELDOUT_SEEDS)}.")
 
 
+def run_stages(keys) -> list[str]:
+    """The stage names among a run's timing keys (the others tag the run: dataset, seed, split sizes)."""
+    return [k for k in keys if k not in ("dataset", "seed", "n_train", "n_val", "n_test")]
+
+
 def run_seeds(args) -> dict[str, tuple[int, ...]]:
     """Each dataset's seeds: ``--seeds`` for every dataset, else the held-out or the bench ones."""
     if args.seeds:
@@ -530,7 +545,7 @@ def write_markdown(path: Path, results: pd.DataFrame, metrics: pd.DataFrame, swe
     lines += _tree_frontier(sweep[sweep.dataset == "digits"]) + [""]
 
     lines += ["## Wall-clock time per stage (seconds, mean over seeds)", ""]
-    stages = [c for c in timings.columns if c not in ("dataset", "seed", "n_train", "n_val", "n_test")]
+    stages = run_stages(timings.columns)
     lines += ["| dataset | " + " | ".join(stages) + " | total |", "|---" * (len(stages) + 2) + "|"]
     for dataset, group in timings.groupby("dataset", sort=False):
         means = group[stages].mean()
@@ -579,6 +594,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="HELDOUT_SEEDS: the same counts on seeds that took no part in choosing the settings")
     parser.add_argument("--out", default=str(HERE), help="folder for results.csv and results.md (default: benchmarks/)")
     parser.add_argument("--cached-teachers", action="store_true", help="reuse cached teachers instead of retraining")
+    parser.add_argument("--backend", choices=BACKENDS, default="loky",
+                        help="where the (dataset, seed) runs go: loky workers here, or a Dask cluster")
+    parser.add_argument("--scheduler", help="--backend dask: address of a running scheduler (default: a local "
+                                            "cluster of --jobs workers)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="(dataset, seed) runs at once (default 1: one after another; -1: every core or worker)")
     parser.add_argument("--regimes", nargs="+", choices=REGIMES,
                         help="surrogate fitting regimes instead of each config's (`make bench-ablation` runs all "
                              "five on digits, whose config leaves out hard+transfer to stay under 10 minutes)")
@@ -586,18 +607,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.regimes and "hard" not in args.regimes:
         parser.error("--regimes must include hard: the targets compare every surrogate with the hard-label fit")
 
-    # Everything here is small: one torch thread is fastest, and on a shared machine much faster than two.
-    torch.set_num_threads(1)
+    if args.scheduler and args.backend != "dask":
+        parser.error("--scheduler needs --backend dask")
     info = {**machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     start = time.perf_counter()
     metrics, sweeps, timings = [], [], []
     seeds = run_seeds(args)
-    for dataset in args.datasets:
-        for seed in seeds[dataset]:
-            t0 = time.perf_counter()
-            m, s, t = run_one(dataset, seed, use_cache=args.cached_teachers, regimes=args.regimes)
+    # runs side by side each keep their surrogate sweep on one worker: the engine's workers are the parallelism
+    inner_jobs = None if args.jobs == 1 and args.backend == "loky" else 1
+    tasks = [(dataset, seed, args.cached_teachers, args.regimes, inner_jobs)
+             for dataset in args.datasets for seed in seeds[dataset]]
+    with open_engine(args.backend, args.jobs, args.scheduler) as engine:
+        for (dataset, seed, *_), (m, s, t) in zip(tasks, engine.map(run_one, tasks)):
             metrics.append(m), sweeps.append(s), timings.append(t)
-            print(f"{dataset} seed {seed}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+            print(f"{dataset} seed {seed}: {sum(t[stage] for stage in run_stages(t)):.1f} s", file=sys.stderr,
+                  flush=True)
     metrics, sweep, timings = pd.concat(metrics), pd.concat(sweeps), pd.DataFrame(timings)
     results = aggregate(metrics, sweep)
     out = Path(args.out)

@@ -155,3 +155,13 @@ def test_gap_recovery_comes_with_its_per_seed_rows_and_interval(bench):
     low, high = student["interval"].strip("[]").split(", ")
     assert float(low.rstrip("%")) < 82 < float(high.rstrip("%"))
     assert student["verdict"] == "PASS"
+
+
+def test_a_scheduler_needs_the_dask_backend(bench):
+    with pytest.raises(SystemExit):
+        bench.main(["--scheduler", "tcp://127.0.0.1:8786", "--datasets", "wine", "--out", "/tmp/never"])
+
+
+def test_the_stage_columns_leave_out_the_run_tags(bench):
+    assert bench.run_stages(["dataset", "seed", "n_train", "teacher", "surrogates", "n_test"]) == ["teacher",
+                                                                                                    "surrogates"]
