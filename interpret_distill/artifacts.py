@@ -190,12 +190,18 @@ def save_models(run_dir: Path, models: list, example: np.ndarray) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
+# Test inputs above this size are not copied into the run: the data they come from is on disk (or generated from the
+# seed), and load_run rebuilds them from the run's config when asked.
+MAX_SAVED_TEST_BYTES = 16 * 2**20
+
+
 def save_arrays(run_dir: Path, dataset: "Dataset", test_probs: dict[str, np.ndarray], attribution) -> None:
-    """Test inputs, labels and every model's test probabilities; attributions in their own archive."""
+    """Test labels and every model's test probabilities (and the test inputs when they are small, see
+    :data:`MAX_SAVED_TEST_BYTES`); attributions, with the inputs they explain, in their own archive."""
     names = list(test_probs)
+    inputs = {"X_test": dataset.X_test} if dataset.X_test.nbytes <= MAX_SAVED_TEST_BYTES else {}
     np.savez_compressed(
-        run_dir / "predictions.npz",
-        X_test=dataset.X_test, y_test=dataset.y_test,
+        run_dir / "predictions.npz", **inputs, y_test=dataset.y_test,
         model_names=np.array(names), probs=np.stack([test_probs[n] for n in names]),
     )
     attribution.save(run_dir / "attributions.npz")

@@ -29,6 +29,7 @@ class AttributionResult:
     examples: np.ndarray
     targets: np.ndarray
     baseline: np.ndarray
+    inputs: np.ndarray  # the explained test rows, so a report needs no copy of the whole test split
     arrays: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
@@ -37,7 +38,7 @@ class AttributionResult:
         keys = [f"{model}|{method}" for model, method in self.arrays]
         values = np.stack(list(self.arrays.values())) if self.arrays else np.empty((0, len(self.examples), 0))
         np.savez_compressed(path, examples=self.examples, targets=self.targets, baseline=self.baseline,
-                            keys=np.array(keys, dtype=str), values=values)
+                            inputs=self.inputs, keys=np.array(keys, dtype=str), values=values)
 
 
 def primary_method(model, computed: list[str]) -> str | None:
@@ -110,7 +111,7 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
     X = dataset.X_test[examples]
     targets = teacher_test_probs[examples].argmax(1)
     baseline = resolve_baseline(spec.baseline, X, dataset.train_mean)
-    result = AttributionResult(examples, targets, baseline)
+    result = AttributionResult(examples, targets, baseline, X)
     patch = perturbation_patch(cfg, dataset.image_shape)
     result.info = {"methods": spec.methods, "examples": int(n), "baseline": spec.baseline,
                    "explained_class": "teacher's predicted class", "split": "test", "perturbation_patch": patch}

@@ -159,10 +159,27 @@ class Run:
     def _predictions(self) -> dict[str, np.ndarray]:
         return self._read("predictions.npz", artifacts.load_npz)
 
-    @property
+    @cached_property
     def X_test(self) -> np.ndarray:
-        """The test split's inputs, as every model saw them (scaled with the training split's statistics)."""
-        return self._predictions["X_test"]
+        """The test split's inputs, as every model saw them (scaled with the training split's statistics).
+
+        A run keeps them only when they are small (``artifacts.MAX_SAVED_TEST_BYTES``); larger ones are loaded again
+        from the data the run's config names, with its seed, and must match the saved labels.
+        """
+        if "X_test" in self._predictions:
+            return self._predictions["X_test"]
+        from .config import DataConfig  # late: a run that kept its inputs needs neither the config nor the loader
+        from .data import load_dataset
+
+        try:
+            dataset = load_dataset(DataConfig.model_validate(self.config["data"]), self.config.get("seed", 0))
+        except UserInputError as exc:
+            raise RunFileError(f"{self.path} keeps no copy of its test inputs and its data cannot be loaded again "
+                               f"({exc}); restore the data at the path in the run's config") from None
+        if not np.array_equal(dataset.y_test, self.y_test):
+            raise RunFileError(f"{self.path}: the data its config names has changed since the run (its test labels "
+                               "differ); re-run the experiment")
+        return dataset.X_test
 
     @property
     def y_test(self) -> np.ndarray:
@@ -192,6 +209,12 @@ class Run:
     def attribution_examples(self) -> np.ndarray:
         """Indices into the test split of the explained examples."""
         return self._attribution_arrays.get("examples", np.array([], dtype=int))
+
+    @property
+    def attribution_inputs(self) -> np.ndarray:
+        """The explained examples' inputs (rows of :attr:`X_test`; older runs kept only their indices)."""
+        a = self._attribution_arrays
+        return a["inputs"] if "inputs" in a else self.X_test[self.attribution_examples]
 
     @cached_property
     def manifest(self) -> dict[str, dict]:

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_distill.compute import (OPAQUE_ROW_COPIES, activation_bytes_per_row, module_device, resolve_device,
-                                      row_chunks, rows_per_call)
+from interpret_distill.compute import (
+    OPAQUE_ROW_COPIES,
+    activation_bytes_per_row,
+    module_device,
+    resolve_device,
+    row_chunks,
+    rows_per_call,
+)
 from interpret_distill.models import SmallCNN, build_network, predict_logits
 from interpret_distill.subsample import stratified_rows
 from interpret_distill.sweep import sweep_surrogates

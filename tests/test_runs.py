@@ -82,3 +82,42 @@ def test_the_report_of_a_0_1_0_run_renders(run_0_1_0):
     html = page.read_text(encoding="utf-8")
     for section in ("Model comparison", "Rules as text", "Fidelity vs complexity", "Attributions"):
         assert section in html
+
+
+# ------------------------------------------------------------------------------- test inputs kept or reloaded
+
+def test_large_test_inputs_are_not_copied_but_reloaded_from_the_data(tmp_path, tiny_config, monkeypatch):
+    from interpret_distill import artifacts
+    from interpret_distill.experiment import run_experiment
+
+    monkeypatch.setattr(artifacts, "MAX_SAVED_TEST_BYTES", 0)  # every test split counts as large
+    run_dir = run_experiment(tiny_config, tmp_path)
+    with np.load(run_dir / "predictions.npz") as saved:
+        assert "X_test" not in saved.files and "y_test" in saved.files
+    run = load_run(run_dir)
+    from interpret_distill.data import load_dataset
+
+    np.testing.assert_array_equal(run.X_test, load_dataset(tiny_config.data, tiny_config.seed).X_test)
+    np.testing.assert_array_equal(run.attribution_inputs, run.X_test[run.attribution_examples])
+    model = run.model("student")
+    np.testing.assert_allclose(torch.softmax(model(torch.as_tensor(run.X_test)), 1).detach().numpy(),
+                               run.test_probs["student"], rtol=1e-5, atol=1e-7)
+
+
+def test_a_run_whose_data_changed_says_so(tmp_path, tiny_run, monkeypatch):
+    import json
+    import shutil
+
+    run_dir = Path(shutil.copytree(tiny_run, tmp_path / "copy"))
+    with np.load(run_dir / "predictions.npz") as saved:
+        arrays = {k: saved[k] for k in saved.files if k != "X_test"}
+    np.savez_compressed(run_dir / "predictions.npz", **arrays)
+    info = json.loads((run_dir / "run.json").read_text())
+    info["config"]["seed"] += 1  # another seed draws another split: the labels no longer match
+    (run_dir / "run.json").write_text(json.dumps(info))
+    from interpret_distill.errors import RunFileError
+
+    with pytest.raises(RunFileError, match="has changed since the run"):
+        _ = load_run(run_dir).X_test
+    # the attribution section reads the inputs kept beside the attributions, not the reloaded split
+    assert load_run(run_dir).attribution_inputs.shape[0] == len(load_run(run_dir).attribution_examples)

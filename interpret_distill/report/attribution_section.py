@@ -111,7 +111,7 @@ def attribution_section(run: Run) -> dict:
     data = run.dataset
     per_model, how = _per_model(run)
     examples = run.attribution_examples
-    X = run.X_test[examples]
+    X = run.attribution_inputs
     figs = []
     if data["image_shape"]:
         shown = np.arange(min(SHOWN_EXAMPLES, len(X)))
