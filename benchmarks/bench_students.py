@@ -108,17 +108,27 @@ def aggregate(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdicts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per distilled student: distilled − scratch test accuracy per seed, in test rows, and its paired verdict."""
+    """Per distilled student: distilled − scratch test accuracy per seed, in test rows, and its paired verdict; for
+    born-again students also distilled − teacher (the scheme is reported to surpass its teacher)."""
     out = []
+    teacher = rows[rows.model == "teacher"].set_index(["scheme", "seed"]).accuracy
     paired = rows[rows.scratch_accuracy.notna()]
     for (scheme, model), group in paired.groupby(["scheme", "model"], sort=False):
-        n_test = int(group.n_test.iloc[0])
-        differences = [round((a - s) * n_test) for a, s in zip(group.accuracy, group.scratch_accuracy)]
-        result = paired_verdict(differences, n_test)
-        out.append({"scheme": scheme, "model": model, "differences": differences, "mean_rows": result.rows.mean,
-                    "low": result.rows.low, "high": result.rows.high, "at_least": result.verdict,
-                    "beats": PASS if result.rows.mean > 0 else "MISS"})
+        against = {"its scratch twin": group.scratch_accuracy.tolist()}
+        if scheme == "born_again":
+            against["the teacher"] = [teacher[scheme, seed] for seed in group.seed]
+        for other, accuracies in against.items():
+            out.append(_paired(scheme, model, other, group.accuracy.tolist(), accuracies, int(group.n_test.iloc[0])))
     return pd.DataFrame(out)
+
+
+def _paired(scheme: str, model: str, other: str, accuracy: list[float], reference: list[float], n_test: int) -> dict:
+    """One verdict row: ``accuracy`` − ``reference`` per seed in test rows, its mean, interval and verdicts."""
+    differences = [round((a - r) * n_test) for a, r in zip(accuracy, reference)]
+    result = paired_verdict(differences, n_test)
+    return {"scheme": scheme, "model": model, "against": other, "differences": differences,
+            "mean_rows": result.rows.mean, "low": result.rows.low, "high": result.rows.high,
+            "at_least": result.verdict, "beats": PASS if result.rows.mean > 0 else "MISS"}
 
 
 def machine() -> dict:
@@ -145,15 +155,16 @@ def write_markdown(path: Path, table: pd.DataFrame, judged: pd.DataFrame, info: 
              "validation accuracy; the distilled one stops on validation fidelity).", "",
              f"Machine: {info['platform']}, {info['cores']} cores (shared; load average at start "
              f"{', '.join(f'{x:.1f}' for x in info['load_average'] or [])}); torch {info['torch']}.", "",
-             "## Verdicts: distilled against scratch, test accuracy, paired by seed", "",
+             "## Verdicts: test accuracy against the scratch twin (born-again: also the teacher), paired by seed", "",
              "Difference in test rows (of 450) per seed, its mean and 95 % t-interval (`verdict.paired_verdict`). "
              "**at least as accurate**: PASS unless the interval lies below 0 (MISS) or the mean is more than one row "
              "below it (UNCLEAR); **beats**: PASS when the mean difference is above 0.", "",
-             "| scheme | student | per seed (rows) | mean (95 % interval) | at least as accurate | beats |",
-             "|---|---|---|---|---|---|"]
+             "| scheme | student | against | per seed (rows) | mean (95 % interval) | at least as accurate | beats |",
+             "|---|---|---|---|---|---|---|"]
     for row in judged.itertuples():
-        lines.append(f"| {row.scheme} | {row.model} | {', '.join(f'{d:+d}' for d in row.differences)} | "
-                     f"{row.mean_rows:+.1f} ({row.low:+.1f} to {row.high:+.1f}) | {row.at_least} | "
+        per_seed = ", ".join(f"{d:+d}" for d in row.differences)
+        interval = f"{row.mean_rows:+.1f} ({row.low:+.1f} to {row.high:+.1f})"
+        lines.append(f"| {row.scheme} | {row.model} | {row.against} | {per_seed} | {interval} | {row.at_least} | "
                      f"**{row.beats}** |")
     lines += ["", "## The table", "",
               "| scheme | model | test accuracy | test fidelity | parameters (tree: leaves) "
@@ -196,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     write_markdown(out / "results.md", table, judged, info, args.seeds, wall)
     for row in judged.itertuples():
-        print(f"{row.beats:4}  {row.scheme} {row.model}: distilled − scratch {row.mean_rows:+.1f} test rows")
+        print(f"{row.beats:4}  {row.scheme} {row.model} against {row.against}: {row.mean_rows:+.1f} test rows")
     print(f"wrote {out / 'results.md'} ({wall:.0f} s)")
     return 0
 

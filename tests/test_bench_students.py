@@ -51,3 +51,12 @@ def test_a_distilled_student_behind_on_every_seed_is_a_miss(bench):
 def test_a_tie_is_at_least_as_accurate_but_does_not_beat(bench):
     judged = bench.verdicts(rows([0, 0, 0])).iloc[0]
     assert judged.at_least == "PASS" and judged.beats == "MISS"
+
+
+def test_born_again_students_are_also_judged_against_the_teacher(bench):
+    students = rows([1, 2, 3], scheme="born_again", model="born-again generation 1")
+    teacher = students.assign(model="teacher", accuracy=[403 / 450, 403 / 450, 404 / 450], scratch_accuracy=None)
+    judged = bench.verdicts(pd.concat([teacher, students], ignore_index=True))
+    assert judged.against.tolist() == ["its scratch twin", "the teacher"]
+    assert judged.differences.tolist() == [[1, 2, 3], [-2, -1, -1]]
+    assert judged.beats.tolist() == ["PASS", "MISS"]
