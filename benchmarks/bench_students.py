@@ -152,7 +152,8 @@ def write_markdown(path: Path, table: pd.DataFrame, judged: pd.DataFrame, info: 
              "(`configs/digits.yaml`: CNN teacher, 1,077 train / 270 validation / 450 test rows) is run once per "
              "scheme; numbers are on the **test** split, mean ± std over seeds. Each distilled student's scratch twin "
              "is the same network from the same initial weights trained on the labels alone (early stopping on "
-             "validation accuracy; the distilled one stops on validation fidelity).", "",
+             "validation accuracy; the distilled one stops on validation fidelity). Every distilled student uses the "
+             "`kd` loss at its defaults (T = 4, α = 0.9); see `SCHEMES` in the script for each scheme's schedule.", "",
              f"Machine: {info['platform']}, {info['cores']} cores (shared; load average at start "
              f"{', '.join(f'{x:.1f}' for x in info['load_average'] or [])}); torch {info['torch']}.", "",
              "## Verdicts: test accuracy against the scratch twin (born-again: also the teacher), paired by seed", "",
