@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-compression bench-images bench-scale clean
+.PHONY: venv report test test-fast test-floor lint bench bench-heldout bench-ablation bench-compression bench-students bench-images bench-scale clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,11 @@ bench-ablation: $(STAMP)
 # digits, seeds 0-2: distilled students beside the pruned and the int8-quantized teacher (benchmarks/compression/)
 bench-compression: $(STAMP)
 	$(PY) benchmarks/bench_compression.py
+
+# digits, seeds 0-2: each scheme's student (KD MLP, soft decision trees of depths 4/6/8, born-again generations 1-2)
+# beside its scratch twin, and the tree surrogate of each soft tree's depth (benchmarks/students/)
+bench-students: $(STAMP)
+	$(PY) benchmarks/bench_students.py
 
 # the default pipeline on generated tables (10k, 100k, 1M rows) and 28x28 images (5k, 20k, 70k): long
 bench-scale: $(STAMP)

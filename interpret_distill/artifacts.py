@@ -21,6 +21,7 @@ from torch import nn
 from .errors import ModelFileError
 from .image_features import PatchSurrogate
 from .models import MLP, Centre, ResNet, SmallCNN, build_network, load_torchscript
+from .soft_tree import SoftDecisionTree
 from .surrogates import SURROGATES
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ def network_spec(module: nn.Module) -> dict | None:
         return {"arch": "resnet", "image_shape": list(module.image_shape), "n_classes": module.head[-1].out_features,
                 "channels": list(module.channels), "blocks": module.blocks,
                 "n_features": int(np.prod(module.image_shape))}
+    if isinstance(module, SoftDecisionTree):
+        return {"arch": "soft_tree", **module.spec()}
     return None
 
 

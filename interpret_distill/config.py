@@ -301,25 +301,48 @@ class TransferConfig(StrictSection):
         return [main, *self.candidates]
 
 
+# The size each student architecture sweeps (`student.grid` points set this key only): the config's list of student
+# architectures. Their builders are `models.ARCHITECTURES` (torch; this module stays importable without it).
+STUDENT_SIZES = {"mlp": "hidden", "cnn": "channels", "resnet": "channels", "soft_tree": "depth"}
+StudentArch = Literal[tuple(STUDENT_SIZES)]
+
+
 class StudentSize(StrictSection):
-    """One point of the student's width grid: the layer widths its architecture uses."""
+    """One point of the student's size grid: the layer widths (or the tree depth) its architecture uses."""
 
     hidden: LayerWidths | None = Field(None, description="mlp: hidden layer widths")
     channels: LayerWidths | None = Field(None, description="cnn: convolution channels; resnet: stage widths")
+    depth: int | None = Field(None, gt=0, le=12, description="soft_tree: depth of the tree")
 
     @model_validator(mode="after")
     def _some_width(self) -> "StudentSize":
-        if self.hidden is None and self.channels is None:
-            raise ValueError("a student.grid point needs hidden (mlp) or channels (cnn, resnet), e.g. {hidden: [8]}")
+        if self.hidden is None and self.channels is None and self.depth is None:
+            raise ValueError("a student.grid point needs hidden (mlp), channels (cnn, resnet) or depth (soft_tree), "
+                             "e.g. {hidden: [8]}")
         return self
+
+
+class BornAgainConfig(StrictSection):
+    """Born-again networks (Furlanello et al. 2018): the student takes the teacher's own architecture."""
+
+    generations: int = Field(1, ge=1, le=5, description="1: distilled from the teacher; 2: a second generation "
+                                                       "distilled from the first, and so on")
 
 
 class StudentConfig(StrictSection):
     """The compact neural student and its distillation loss."""
 
-    arch: Literal["mlp", "cnn", "resnet"] = Field("mlp", description="resnet: one residual block per stage")
+    arch: StudentArch = Field("mlp", description="resnet: one residual block per stage; soft_tree: a soft decision "
+                                                 "tree (Frosst & Hinton 2017)")
     hidden: LayerWidths = Field(default_factory=lambda: [16])
     channels: LayerWidths = Field(default_factory=lambda: [4, 8])
+    depth: int = Field(4, gt=0, le=12, description="soft_tree: depth (2**depth leaves)")
+    beta: float = Field(1.0, gt=0, description="soft_tree: inverse temperature of the gates")
+    penalty: float = Field(0.1, ge=0, description="soft_tree: strength of the penalty that keeps each node's "
+                                                  "routing balanced (decays as 2**-depth of the node)")
+    born_again: BornAgainConfig | None = Field(
+        None, description="train the teacher's own architecture instead of arch/hidden/channels (born-again "
+                          "networks), optionally for several generations, each distilled from the one before")
     centre_inputs: bool = Field(
         True, description="mlp: subtract the training mean first (keeps narrow ReLU layers alive on [0, 1] pixels)"
     )
@@ -355,12 +378,21 @@ class StudentConfig(StrictSection):
         if self.function_matching and self.transfer_set is not None:
             raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
                              "(the first mixes each batch on the fly, the second labels a fixed set once)")
-        width, other = ("hidden", "channels") if self.arch == "mlp" else ("channels", "hidden")
+        if self.born_again is not None:
+            # a saved config writes arch: mlp, grid: null and budget: null; anything else would be ignored
+            extra = [key for key, unread in (("arch", self.arch != "mlp"), ("grid", self.grid is not None),
+                                             ("budget", self.budget is not None)) if unread]
+            if extra:
+                raise ValueError(f"student.born_again trains the teacher's own architecture, so student.{extra[0]} "
+                                 "would be ignored; drop it")
+        width = STUDENT_SIZES[self.arch]
+        example = {"hidden": "[8]", "channels": "[8]", "depth": "4"}[width]
         for i, point in enumerate(self.grid or []):
-            # a saved config writes the unused width as null: only a value there is a mistake
-            if getattr(point, width) is None or getattr(point, other) is not None:
+            # a saved config writes the unused widths as null: only a value there is a mistake
+            others = [key for key in set(STUDENT_SIZES.values()) - {width} if getattr(point, key) is not None]
+            if getattr(point, width) is None or others:
                 raise ValueError(f"student.grid.{i} must set {width} only (the width of arch {self.arch!r}), "
-                                 f"e.g. {{{width}: [8]}}")
+                                 f"e.g. {{{width}: {example}}}")
         return self
 
     def sizes(self) -> list["StudentConfig"]:
@@ -370,7 +402,7 @@ class StudentConfig(StrictSection):
             >>> [s.hidden for s in StudentConfig(hidden=[64], grid=[{"hidden": [4]}, {"hidden": [8]}]).sizes()]
             [[4], [8]]
         """
-        width = "hidden" if self.arch == "mlp" else "channels"
+        width = STUDENT_SIZES[self.arch]
         return [self.model_copy(update={width: getattr(point, width)}) for point in self.grid or []] or [self]
 
 

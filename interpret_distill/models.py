@@ -14,6 +14,7 @@ from torch import nn
 
 from .compute import module_device, row_chunks, rows_per_call
 from .probability import softmax
+from .soft_tree import build_soft_tree
 
 
 class Centre(nn.Module):
@@ -345,19 +346,20 @@ def build_resnet(n_features: int, n_classes: int, image_shape, channels=(16, 32,
     return ResNet(image_shape, n_classes, channels, blocks, dropout)
 
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": build_cnn, "resnet": build_resnet}
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"mlp": build_mlp, "cnn": build_cnn, "resnet": build_resnet,
+                                                      "soft_tree": build_soft_tree}
 
 
 def build_network(arch: str, n_features: int, n_classes: int, image_shape=None, **sizes) -> nn.Module:
-    """Build a registered architecture (``mlp``, ``cnn`` or ``resnet``) for the given data shape.
+    """Build a registered architecture (``mlp``, ``cnn``, ``resnet`` or ``soft_tree``) for the given data shape.
 
     Args:
         arch: a key of :data:`ARCHITECTURES`.
         n_features: input width ``d``.
         n_classes: number of output logits ``k``.
         image_shape: ``(channels, height, width)`` for image data, else None.
-        **sizes: the architecture's keyword sizes (``hidden``, ``channels``, ``blocks``, ``dropout``, ``centre``);
-            sizes of the other architectures are ignored.
+        **sizes: the architecture's keyword sizes (``hidden``, ``channels``, ``blocks``, ``dropout``, ``centre``,
+            ``depth``, ``beta``, ``penalty``); sizes of the other architectures are ignored.
 
     Returns:
         The untrained network, ``(n, d)`` rows to ``(n, k)`` logits.

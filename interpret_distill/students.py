@@ -15,7 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import ExperimentConfig, StudentConfig, TransferRecipe
+from .artifacts import network_spec
+from .config import STUDENT_SIZES, ExperimentConfig, StudentConfig, TransferRecipe
 from .data import Dataset
 from .errors import ConfigError
 from .losses import get_loss
@@ -74,23 +75,40 @@ def method_name(cfg: StudentConfig) -> str:
     return cfg.loss + ("+fm" if cfg.function_matching else "+transfer" if cfg.transfer_set else "")
 
 
-def architecture(cfg: StudentConfig) -> dict[str, list[int]]:
-    """The widths the student's architecture uses: ``{"hidden": [...]}`` (mlp) or ``{"channels": [...]}`` (cnn, resnet).
+def architecture(cfg: StudentConfig, teacher: nn.Module | None = None) -> dict:
+    """The size the student's architecture sweeps: ``{"hidden": [...]}`` (mlp), ``{"channels": [...]}`` (cnn,
+    resnet) or ``{"depth": d}`` (soft_tree); with ``born_again``, the teacher's architecture.
 
     Args:
         cfg: the ``student`` config section.
+        teacher: with ``born_again``, the network whose architecture the student takes.
 
     Returns:
-        A one-key dict of layer widths (the other architecture's widths are left out).
+        A one-key dict (the other architectures' sizes are left out); with ``born_again`` the teacher's
+        rebuild recipe without its data shape, e.g. ``{"arch": "mlp", "hidden": [8], ...}``.
 
     Example:
-        >>> architecture(StudentConfig(hidden=[8, 4])), architecture(StudentConfig(arch="cnn"))
-        ({'hidden': [8, 4]}, {'channels': [4, 8]})
+        >>> architecture(StudentConfig(hidden=[8, 4])), architecture(StudentConfig(arch="soft_tree", depth=3))
+        ({'hidden': [8, 4]}, {'depth': 3})
     """
-    return {"hidden": list(cfg.hidden)} if cfg.arch == "mlp" else {"channels": list(cfg.channels)}
+    if cfg.born_again is not None:
+        return _born_again_recipe(teacher)
+    key = STUDENT_SIZES[cfg.arch]
+    value = getattr(cfg, key)
+    return {key: list(value) if isinstance(value, list) else value}
 
 
-def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
+def _born_again_recipe(teacher: nn.Module | None) -> dict:
+    """The teacher's architecture recipe (:func:`~interpret_distill.artifacts.network_spec`) without its data shape."""
+    spec = network_spec(teacher) if teacher is not None else None
+    if spec is None:
+        raise ConfigError("student.born_again needs a teacher of a built-in architecture (mlp, cnn, resnet: trained "
+                          "here or a state_dict checkpoint) to copy; this teacher is the user's own module, so drop "
+                          "student.born_again and give the student an arch")
+    return {k: v for k, v in spec.items() if k not in ("n_features", "n_classes", "image_shape")}
+
+
+def build_student(dataset: Dataset, cfg: StudentConfig, seed: int, teacher: nn.Module | None = None) -> nn.Module:
     """The student network, initialised from ``seed`` (so distilled and scratch start identical).
 
     An ``mlp`` student with ``centre_inputs`` subtracts the training mean before its first layer.
@@ -98,11 +116,15 @@ def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
 
     Args:
         dataset: gives the input width, the number of classes, the image shape and the training mean.
-        cfg: the ``student`` config section (``arch``, ``hidden`` / ``channels``, ``centre_inputs``).
+        cfg: the ``student`` config section (``arch`` and its sizes, ``centre_inputs``, ``born_again``).
         seed: seeds the initial weights.
+        teacher: with ``born_again``, the network whose architecture the student takes (its weights are not read).
 
     Returns:
         The untrained network (``(n, d)`` rows to ``(n, k)`` logits).
+
+    Raises:
+        ConfigError: ``born_again`` with a teacher that is not one of the built-in architectures.
 
     Example:
         >>> X, y = np.eye(4, dtype=np.float32), np.array([0, 1, 0, 1])
@@ -113,10 +135,15 @@ def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
         >>> count_parameters(net)  # (4 * 3 + 3) + (3 * 2 + 2)
         23
     """
+    if cfg.born_again is not None:
+        recipe = _born_again_recipe(teacher)
+    else:
+        recipe = {"arch": cfg.arch, "hidden": cfg.hidden, "channels": cfg.channels, "centre": cfg.centre_inputs,
+                  "depth": cfg.depth, "beta": cfg.beta, "penalty": cfg.penalty}
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        student = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
-                                hidden=cfg.hidden, channels=cfg.channels, centre=cfg.centre_inputs)
+        student = build_network(recipe.pop("arch"), dataset.n_features, dataset.n_classes, dataset.image_shape,
+                                **recipe)
     first = next(student.children(), None)
     if isinstance(first, Centre):
         first.offset.copy_(torch.as_tensor(dataset.X_train.mean(axis=0), dtype=torch.float32))
@@ -125,6 +152,9 @@ def build_student(dataset: Dataset, cfg: StudentConfig, seed: int) -> nn.Module:
 
 def _train(module: nn.Module, X: np.ndarray, targets: np.ndarray, cfg: StudentConfig, step_loss, val_score,
            seed: int, progress: bool, desc: str) -> TrainLog:
+    """Train with ``cfg``'s schedule; a module with a ``training_penalty(x)`` (the soft tree) adds it to each step."""
+    if hasattr(module, "training_penalty"):
+        step_loss = _penalised(step_loss)
     with torch.random.fork_rng(), torch_threads(cfg.num_threads):
         torch.manual_seed(seed)
         return train_network(
@@ -132,6 +162,15 @@ def _train(module: nn.Module, X: np.ndarray, targets: np.ndarray, cfg: StudentCo
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
             patience=cfg.patience, seed=seed, progress=progress, desc=desc,
         )
+
+
+def _penalised(step_loss: StepLoss) -> StepLoss:
+    """``step_loss`` plus the student's ``training_penalty`` of the batch's inputs."""
+
+    def penalised(student: nn.Module, xb: torch.Tensor, yb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return step_loss(student, xb, yb, generator) + student.training_penalty(xb)
+
+    return penalised
 
 
 def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
@@ -266,11 +305,11 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     else:
         X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg)
-    student = build_student(dataset, cfg, seed).to(device)
+    student = build_student(dataset, cfg, seed, teacher).to(device)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
     log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
-                 desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg))})")
+                 desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg, teacher))})")
     return student, log
 
 
@@ -307,8 +346,9 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
                                   "transfer_set": None})
 
 
-def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
-                          progress: bool = True, device: torch.device | str = "cpu") -> tuple[nn.Module, TrainLog]:
+def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0, progress: bool = True,
+                          device: torch.device | str = "cpu",
+                          teacher: nn.Module | None = None) -> tuple[nn.Module, TrainLog]:
     """The baseline: the same architecture, budget and seed, trained on labels alone.
 
     The budget is the distilled student's number of optimiser steps (:func:`matched_scratch_config`).
@@ -320,6 +360,7 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
         seed: seeds initialisation and shuffling (the same seed gives the distilled student's initial weights).
         progress: show a progress bar.
         device: where the student trains (initialised on the CPU first, so every device starts alike).
+        teacher: with ``born_again``, the network whose architecture the student takes (never queried).
 
     Returns:
         The student (eval mode) and its :class:`TrainLog`.
@@ -337,10 +378,10 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0,
     def step_loss(student, xb, yb, _generator):
         return F.cross_entropy(student(xb), yb)
 
-    student = build_student(dataset, cfg, seed).to(device)
+    student = build_student(dataset, cfg, seed, teacher).to(device)
     log = _train(student, dataset.X_train, dataset.y_train, cfg, step_loss,
                  accuracy_nll_score_fn(dataset.X_val, dataset.y_val), seed, progress,
-                 desc=f"student (scratch, {format_params(architecture(cfg))})")
+                 desc=f"student (scratch, {format_params(architecture(cfg, teacher))})")
     return student, log
 
 
@@ -368,6 +409,10 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
                    seed: int = 0, progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedStudent]:
     """Distil and train from scratch one student per width of ``cfg.grid`` (or the single configured width).
 
+    With ``born_again`` the student has the teacher's architecture, and there is one distilled student per
+    generation (generation ``g + 1`` distilled from generation ``g``, validation fidelity to it for early
+    stopping), then one scratch student.
+
     Every width starts from the same seed, so its distilled and scratch students start identical. Rows follow
     the surrogate sweep's columns (:data:`~interpret_distill.sweep.COLUMNS`): kind ``"student"``, regime the
     distillation method (e.g. ``"kd+fm"``) or ``"scratch"``, complexity the number of parameters. The
@@ -384,7 +429,7 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         device: where the students train (the teacher's device).
 
     Returns:
-        Per width, the distilled student then the scratch one.
+        Per width, the distilled student then the scratch one (born-again: the generations, then the scratch one).
 
     Example:
         >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}])
@@ -395,24 +440,42 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
     # every width trains on the same transfer set: label it once (100,000 digits rows: 3.4 s each time)
     labelled = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed) if cfg.transfer_set else None
+    if cfg.born_again is not None:
+        return _generations(dataset, teacher, cfg, evaluation, seed, progress, labelled, device)
     return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled, device)
             for size in cfg.sizes() for scratch in (False, True)]
 
 
+def _generations(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, evaluation: dict, seed: int,
+                 progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None,
+                 device: torch.device | str) -> list[TrainedStudent]:
+    """Born-again students: each generation distilled from the one before (the first from the teacher), then the
+    scratch twin. Every generation starts from the seed's initial weights, as the scratch twin does."""
+    trained, previous = [], teacher
+    for generation in range(1, cfg.born_again.generations + 1):
+        trained.append(_train_one(dataset, previous, cfg, False, evaluation, seed, progress, labelled, device,
+                                  generation))
+        previous, labelled = trained[-1].module, None  # the next generation's rows are labelled by this one
+    return [*trained, _train_one(dataset, teacher, cfg, True, evaluation, seed, progress, None, device)]
+
+
 def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch: bool, evaluation: dict,
                seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None,
-               device: torch.device | str) -> TrainedStudent:
-    """Train one student of the sweep and score it."""
+               device: torch.device | str, generation: int | None = None) -> TrainedStudent:
+    """Train one student of the sweep and score it (``generation``: a born-again student's, from 1)."""
     start = time.perf_counter()
     if scratch:
-        module, log = train_scratch_student(dataset, cfg, seed, progress, device)
+        module, log = train_scratch_student(dataset, cfg, seed, progress, device, teacher)
     else:
         module, log = distill_student(dataset, teacher, cfg, seed, progress, labelled, device)
     seconds = time.perf_counter() - start
-    width = architecture(cfg)
-    row = sweep_row("student", "scratch" if scratch else method_name(cfg), "train" if scratch else _fitting_set(cfg),
-                    width, {"arch": cfg.arch, **width}, count_parameters(module),
-                    lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
+    width = architecture(cfg, teacher)
+    fitting = "train" if scratch else _fitting_set(cfg)
+    if generation is not None and generation > 1:
+        fitting += f", labelled by generation {generation - 1}"
+    recipe = {"arch": cfg.arch, **width, **({"generation": generation} if generation is not None else {})}
+    row = sweep_row("student", "scratch" if scratch else method_name(cfg), fitting, width, recipe,
+                    count_parameters(module), lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
     return TrainedStudent(module, log, row)
 
 
@@ -429,7 +492,8 @@ def _fitting_set(cfg: StudentConfig) -> str:
 def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
     """Fail unless every width of ``cfg`` can be built for this data and one fits ``cfg.budget`` parameters.
 
-    Called before the teacher trains: the networks are built untrained, which takes milliseconds.
+    Called before the teacher trains: the networks are built untrained, which takes milliseconds. A born-again
+    student is the teacher's size and is checked when the teacher is there (:func:`build_student`).
 
     Args:
         cfg: the ``student`` config section.
@@ -440,6 +504,8 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
         ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
             parameters than the budget (the message names the smallest).
     """
+    if cfg.born_again is not None:
+        return
     try:
         sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
     except ValueError as exc:
@@ -455,7 +521,9 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
     """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
 
     The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
-    ``student.budget`` parameters; its baseline is the scratch student of the same width.
+    ``student.budget`` parameters; its baseline is the scratch student of the same width. Born-again students are
+    chosen among their generations the same way; the other generations are kept (role ``alternative``, named
+    ``student:gen<g>``).
 
     Args:
         cfg: the experiment config (its ``student`` section, seed and progress).
@@ -463,7 +531,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
         teacher: the frozen teacher.
         teacher_probs: the teacher's probabilities on ``"val"`` and ``"test"``.
         keep_widths: also return the distilled student of every other width (role ``alternative``, named
-            ``student:<width>``), e.g. for the compression table.
+            ``student:<width>``), e.g. for the compression table (born-again generations are always kept).
 
     Returns:
         The distilled and scratch students (then, with ``keep_widths``, the other distilled widths), the sweep table
@@ -471,7 +539,8 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
         chosen widths).
 
     Raises:
-        ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
+        ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained), or
+            ``born_again`` with a user teacher whose architecture is not a built-in one.
     """
     student_cfg = cfg.student
     check_students(student_cfg, dataset, cfg.seed)
@@ -486,12 +555,15 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
     for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
                                        ("student_scratch", "baseline", "scratch", scratch)):
         row = sweep.loc[index]
-        models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
-                                  json.loads(row.params_json), row.fit_seconds, row.transfer))
+        params = json.loads(row.params_json)
+        models.append(FittedModel(name, "student", params["arch"], row.regime, role, trained[index].module,
+                                  params, row.fit_seconds, row.transfer))
         logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
-    others = sweep.index[(sweep.regime == method) & (sweep.index != chosen)] if keep_widths else []
-    for index in others:
+    keep = keep_widths or student_cfg.born_again is not None
+    for index in sweep.index[(sweep.regime == method) & (sweep.index != chosen)] if keep else []:
         row = sweep.loc[index]
-        models.append(FittedModel(f"student:{row.params}", "student", student_cfg.arch, row.regime, "alternative",
-                                  trained[index].module, json.loads(row.params_json), row.fit_seconds, row.transfer))
+        params = json.loads(row.params_json)
+        name = f"student:gen{params['generation']}" if "generation" in params else f"student:{row.params}"
+        models.append(FittedModel(name, "student", params["arch"], row.regime, "alternative",
+                                  trained[index].module, params, row.fit_seconds, row.transfer))
     return models, sweep, logs

@@ -18,6 +18,7 @@ from ..runs import Run, load_run
 from ..surrogates import SURROGATES, base_kind
 from .attribution_section import attribution_section
 from .compression_section import best_per_route, comparison_rows, compression_section
+from .soft_tree_section import soft_tree_section
 from . import figures
 from .tables import generic_table, table
 
@@ -264,6 +265,7 @@ def render_report(run_dir: str | Path) -> Path:
         "surrogates": _surrogate_sections(run),
         "readability": table(pixels_vs_patches(metrics), READABILITY_COLUMNS),
         "student_figure": figures.to_data_uri(figures.student_comparison(run)),
+        "soft_tree": soft_tree_section(run),
         "frontier_figure": figures.to_data_uri(figures.frontier_plot(run.sweep, split="test")),
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
         "sweep": generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
