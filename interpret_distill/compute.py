@@ -84,8 +84,8 @@ def activation_bytes_per_row(model: Any, n_features: int) -> int:
     """Bytes one input row costs ``model`` in a forward pass: the row plus every layer's output for it.
 
     Measured with forward hooks on the module's leaf layers during one pass over two zero rows (in eval mode, so
-    batch-norm statistics are untouched); TorchScript modules and models that are not torch modules are charged
-    :data:`OPAQUE_ROW_COPIES` float32 copies of the row.
+    batch-norm statistics are untouched); modules with a TorchScript part and models that are not torch modules are
+    charged :data:`OPAQUE_ROW_COPIES` float32 copies of the row.
 
     Args:
         model: a ``torch.nn.Module`` taking ``(n, n_features)`` rows, or any other model.
@@ -100,7 +100,8 @@ def activation_bytes_per_row(model: Any, n_features: int) -> int:
         848
     """
     row = 4 * n_features
-    if not isinstance(model, torch.nn.Module) or isinstance(model, torch.jit.ScriptModule):
+    # TorchScript takes no hooks: a module with a scripted part anywhere (a user's teacher, wrapped or not) is opaque
+    if not isinstance(model, torch.nn.Module) or any(isinstance(m, torch.jit.ScriptModule) for m in model.modules()):
         return OPAQUE_ROW_COPIES * row
     sizes: list[int] = []
 

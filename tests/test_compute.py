@@ -43,6 +43,8 @@ def test_a_row_costs_the_outputs_of_every_layer():
     per_row = activation_bytes_per_row(cnn, 36)
     assert per_row >= 4 * (36 + 2 * 8 * 36 + 8 * 9)
     assert activation_bytes_per_row(torch.jit.script(net), 4) == OPAQUE_ROW_COPIES * 16
+    wrapped = torch.nn.Sequential(torch.jit.script(net), torch.nn.Softmax(1))  # a user's scripted teacher, wrapped
+    assert activation_bytes_per_row(wrapped, 4) == OPAQUE_ROW_COPIES * 16
     assert activation_bytes_per_row(object(), 4) == OPAQUE_ROW_COPIES * 16
 
 
