@@ -346,12 +346,27 @@ class StudentConfig(StrictSection):
                     "distilled and trained from scratch; the distilled student is chosen on validation fidelity",
     )
     budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
+    teacher_layer: str | None = Field(None, description="loss hint: the teacher's named module whose output is the "
+                                                        "hint, e.g. features.2 (names as in named_modules())")
+    student_layer: str | None = Field(None, description="loss hint: the student's named module regressed onto it")
+    hint_epochs: int = Field(0, ge=0, description="loss hint: epochs of the FitNets first stage (the student up to "
+                                                  "student_layer and the regressor trained on the hint alone)")
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
         from .losses import get_loss  # late: keeps torch out of a plain config import
 
         get_loss(self.loss, **self.loss_params)  # unknown loss or parameter names fail before any training
+        layers = self.teacher_layer is not None and self.student_layer is not None
+        if self.loss == "hint" and not layers:
+            raise ValueError("student.loss hint needs student.teacher_layer and student.student_layer (module names "
+                             "as in named_modules(), e.g. features.2 and features.1)")
+        if self.loss == "hint" and (self.function_matching or self.transfer_set is not None):
+            raise ValueError("student.loss hint queries the teacher's layer on every batch, so it takes neither "
+                             "function_matching nor transfer_set; remove them")
+        if self.loss != "hint" and (self.teacher_layer or self.student_layer or self.hint_epochs):
+            raise ValueError("student.teacher_layer, student_layer and hint_epochs are read only with student.loss: "
+                             "hint; set loss: hint or remove them")
         if self.function_matching and self.transfer_set is not None:
             raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
                              "(the first mixes each batch on the fly, the second labels a fixed set once)")

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 from .config import ExperimentConfig, StudentConfig, TransferRecipe
 from .data import Dataset
 from .errors import ConfigError
+from .hints import check_layers, train_with_hints
 from .losses import get_loss
 from .compute import module_device
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
@@ -269,8 +270,15 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     student = build_student(dataset, cfg, seed).to(device)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
-    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
-                 desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg))})")
+    desc = f"student ({method_name(cfg)}, {format_params(architecture(cfg))})"
+    if cfg.loss == "hint":  # FitNets: the teacher's and the student's layers hooked, a regressor between them
+
+        def train(module, step, score, epochs):
+            return _train(module, X, targets, cfg.model_copy(update={"epochs": epochs}), step, score, seed, progress,
+                          desc)
+
+        return student, train_with_hints(student, teacher, dataset.X_val, X, cfg, val_score, train, seed)
+    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress, desc=desc)
     return student, log
 
 
@@ -426,24 +434,29 @@ def _fitting_set(cfg: StudentConfig) -> str:
     return "train"
 
 
-def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
+def check_students(cfg: StudentConfig, dataset: Dataset, seed: int, teacher: nn.Module | None = None) -> None:
     """Fail unless every width of ``cfg`` can be built for this data and one fits ``cfg.budget`` parameters.
 
-    Called before the teacher trains: the networks are built untrained, which takes milliseconds.
+    Called before the teacher trains: the networks are built untrained, which takes milliseconds. With
+    ``loss: hint`` the named layers must exist too (the teacher's once it is given).
 
     Args:
         cfg: the ``student`` config section.
         dataset: gives the input and output widths and the image shape.
         seed: the students' initialisation seed.
+        teacher: the teacher, once there is one (its ``teacher_layer`` is then checked).
 
     Raises:
-        ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
-            parameters than the budget (the message names the smallest).
+        ConfigError: the architecture does not fit the data (``cnn`` on a table), every width has more
+            parameters than the budget (the message names the smallest), or a hinted layer does not exist.
     """
     try:
-        sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
+        students = [build_student(dataset, size, seed) for size in cfg.sizes()]
     except ValueError as exc:
         raise ConfigError(f"student.arch: {exc}") from None
+    if cfg.loss == "hint":
+        check_layers(teacher, students, cfg.teacher_layer, cfg.student_layer)
+    sizes = [count_parameters(student) for student in students]
     smallest = min(sizes)
     if cfg.budget is not None and smallest > cfg.budget:
         raise ConfigError(f"no student width fits student.budget {cfg.budget:g} parameters (smallest: "
@@ -474,7 +487,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
     """
     student_cfg = cfg.student
-    check_students(student_cfg, dataset, cfg.seed)
+    check_students(student_cfg, dataset, cfg.seed, teacher)
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
                              device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
