@@ -216,13 +216,40 @@ class TeacherConfig(StrictSection):
         "flat", description="what a user teacher takes: flat rows (n, d), or images (n, channels, height, width) "
                             "such as a torchvision model; the pipeline folds its flat rows for it"
     )
+    members: list["TeacherConfig"] | None = Field(
+        None, description="an ensemble teacher: these teachers' averaged outputs are the teacher (teacher: [a, b] is "
+                          "short for teacher: {members: [a, b]})")
+    combine: Literal["probabilities", "logits"] = Field(
+        "probabilities", description="ensemble: average the members' probabilities or their logits")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_is_an_ensemble(cls, value: Any) -> Any:
+        return {"members": value} if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> "TeacherConfig":
+        if self.members is not None:
+            return self._ensemble()
+        if "combine" in self.model_fields_set and self.combine != "probabilities":
+            raise ValueError("teacher.combine is read only for an ensemble (teacher.members, or a list of teachers)")
         if self.checkpoint and self.factory:
             raise ValueError("teacher.checkpoint and teacher.factory are both set; keep one of them")
         if self.factory is not None and not FACTORY_PATTERN.match(self.factory):
             raise ValueError(f"teacher.factory {self.factory!r} must look like 'package.module:function'")
+        return self
+
+    def _ensemble(self) -> "TeacherConfig":
+        if len(self.members) < 2:
+            raise ValueError(f"teacher.members lists {len(self.members)} teacher; an ensemble needs two or more")
+        if any(member.members is not None for member in self.members):
+            raise ValueError("teacher.members may not be ensembles themselves; list all their members in one list")
+        # a resolved config (run.json) writes every key: only a value other than the default was set beside members
+        beside = sorted(key for key in self.model_fields_set - {"members", "combine"}
+                        if getattr(self, key) != type(self).model_fields[key].get_default(call_default_factory=True))
+        if beside:
+            raise ValueError(f"teacher.{beside[0]} is set beside teacher.members; an ensemble's settings belong to "
+                             "each member (only combine sits beside them)")
         return self
 
 
