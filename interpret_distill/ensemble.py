@@ -8,7 +8,7 @@ the run also reports each member's accuracy and every model's fidelity to each m
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,10 @@ import torch
 from torch import nn
 
 from .metrics import accuracy, fidelity
+
+if TYPE_CHECKING:  # annotations only: the run reader loads this module to rebuild a saved ensemble
+    from .config import TeacherConfig
+    from .data import Dataset
 
 COMBINE = ("probabilities", "logits")
 
@@ -107,7 +111,8 @@ def member_table(member_probs: list[np.ndarray], model_probs: dict[str, np.ndarr
     ])
 
 
-def resolve_ensemble(dataset, cfg, seed: int, resolve: Callable, **options) -> tuple[EnsembleTeacher, dict]:
+def resolve_ensemble(dataset: Dataset, cfg: TeacherConfig, seed: int, resolve: Callable,
+                     **options) -> tuple[EnsembleTeacher, dict]:
     """Resolve every member (trained here, loaded or imported) and combine them into an :class:`EnsembleTeacher`.
 
     Member ``i`` of a trained kind is trained with seed ``seed + i``, so identical configs give different members.

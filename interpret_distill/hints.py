@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .compute import module_device
+from .config import StudentConfig
 from .errors import ConfigError, TeacherError
 from .losses import feature_l2, get_loss
 from .models import ImageInput, eval_mode
@@ -392,7 +393,7 @@ def hint_distance_score_fn(X: np.ndarray, read_teacher: LayerReader,
     return score
 
 
-def train_with_hints(student: nn.Module, teacher: nn.Module, X_val: np.ndarray, probe: np.ndarray, cfg,
+def train_with_hints(student: nn.Module, teacher: nn.Module, X_val: np.ndarray, probe: np.ndarray, cfg: StudentConfig,
                      val_score: Callable[[nn.Module], float], train: Callable[..., TrainLog],
                      seed: int = 0) -> TrainLog:
     """Train ``student`` in place by hint distillation: ``hint_epochs`` on the hint alone, then ``hint_loss``.
