@@ -18,6 +18,7 @@ import skops.io as sio
 import torch
 from torch import nn
 
+from .ensemble import EnsembleTeacher, member_names
 from .errors import ModelFileError
 from .image_features import PatchSurrogate
 from .models import MLP, Centre, ResNet, SmallCNN, build_network, load_torchscript
@@ -115,6 +116,10 @@ def save_network(module: nn.Module, folder: Path, name: str, example: np.ndarray
     """
     stem = safe_filename(name)
     module = module.cpu()  # a saved run loads on any machine (and traces against the CPU example rows)
+    if isinstance(module, EnsembleTeacher):  # each member in a file of its own, the way it would be saved alone
+        members = [save_network(member, folder, f"{name}.{member_name}", example)
+                   for member, member_name in zip(module.members, member_names(len(module.members)))]
+        return {"file": None, "format": "ensemble", "combine": module.combine, "members": members}
     spec = network_spec(module)
     if spec is not None:
         torch.save(module.state_dict(), folder / f"{stem}.pt")
@@ -150,6 +155,8 @@ def load_network(folder: Path, entry: dict) -> nn.Module:
     """Rebuild a network saved by :func:`save_network` (weights only, no pickle)."""
     if entry["format"] == "unavailable":
         raise ModelFileError(f"this model was not saved with the run: {entry.get('reason', 'it cannot be serialised')}")
+    if entry["format"] == "ensemble":
+        return EnsembleTeacher([load_network(folder, member) for member in entry["members"]], entry["combine"]).eval()
     path = folder / entry["file"]
     if entry["format"] == "torchscript":
         try:

@@ -87,8 +87,9 @@ def check_files(cfg: ExperimentConfig) -> None:
     try:
         for path in cfg.data.files().values():
             existing_data_file(path, cfg.data.source)
-        if cfg.teacher.checkpoint:
-            existing_checkpoint(cfg.teacher.checkpoint)
+        for teacher in cfg.teacher.members or [cfg.teacher]:  # every member of an ensemble
+            if teacher.checkpoint:
+                existing_checkpoint(teacher.checkpoint)
     except UserInputError as exc:
         raise type(exc)(f"{cfg.name}: {exc}") from None
 

@@ -216,13 +216,40 @@ class TeacherConfig(StrictSection):
         "flat", description="what a user teacher takes: flat rows (n, d), or images (n, channels, height, width) "
                             "such as a torchvision model; the pipeline folds its flat rows for it"
     )
+    members: list["TeacherConfig"] | None = Field(
+        None, description="an ensemble teacher: these teachers' averaged outputs are the teacher (teacher: [a, b] is "
+                          "short for teacher: {members: [a, b]})")
+    combine: Literal["probabilities", "logits"] = Field(
+        "probabilities", description="ensemble: average the members' probabilities or their logits")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_is_an_ensemble(cls, value: Any) -> Any:
+        return {"members": value} if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> "TeacherConfig":
+        if self.members is not None:
+            return self._ensemble()
+        if "combine" in self.model_fields_set and self.combine != "probabilities":
+            raise ValueError("teacher.combine is read only for an ensemble (teacher.members, or a list of teachers)")
         if self.checkpoint and self.factory:
             raise ValueError("teacher.checkpoint and teacher.factory are both set; keep one of them")
         if self.factory is not None and not FACTORY_PATTERN.match(self.factory):
             raise ValueError(f"teacher.factory {self.factory!r} must look like 'package.module:function'")
+        return self
+
+    def _ensemble(self) -> "TeacherConfig":
+        if len(self.members) < 2:
+            raise ValueError(f"teacher.members lists {len(self.members)} teacher; an ensemble needs two or more")
+        if any(member.members is not None for member in self.members):
+            raise ValueError("teacher.members may not be ensembles themselves; list all their members in one list")
+        # a resolved config (run.json) writes every key: only a value other than the default was set beside members
+        beside = sorted(key for key in self.model_fields_set - {"members", "combine"}
+                        if getattr(self, key) != type(self).model_fields[key].get_default(call_default_factory=True))
+        if beside:
+            raise ValueError(f"teacher.{beside[0]} is set beside teacher.members; an ensemble's settings belong to "
+                             "each member (only combine sits beside them)")
         return self
 
 
@@ -369,12 +396,27 @@ class StudentConfig(StrictSection):
                     "distilled and trained from scratch; the distilled student is chosen on validation fidelity",
     )
     budget: float | None = Field(None, gt=0, description="max parameters of the selected student")
+    teacher_layer: str | None = Field(None, description="loss hint: the teacher's named module whose output is the "
+                                                        "hint, e.g. features.2 (names as in named_modules())")
+    student_layer: str | None = Field(None, description="loss hint: the student's named module regressed onto it")
+    hint_epochs: int = Field(0, ge=0, description="loss hint: epochs of the FitNets first stage (the student up to "
+                                                  "student_layer and the regressor trained on the hint alone)")
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
         from .losses import get_loss  # late: keeps torch out of a plain config import
 
         get_loss(self.loss, **self.loss_params)  # unknown loss or parameter names fail before any training
+        layers = self.teacher_layer is not None and self.student_layer is not None
+        if self.loss == "hint" and not layers:
+            raise ValueError("student.loss hint needs student.teacher_layer and student.student_layer (module names "
+                             "as in named_modules(), e.g. features.2 and features.1)")
+        if self.loss == "hint" and (self.function_matching or self.transfer_set is not None):
+            raise ValueError("student.loss hint queries the teacher's layer on every batch, so it takes neither "
+                             "function_matching nor transfer_set; remove them")
+        if self.loss != "hint" and (self.teacher_layer or self.student_layer or self.hint_epochs):
+            raise ValueError("student.teacher_layer, student_layer and hint_epochs are read only with student.loss: "
+                             "hint; set loss: hint or remove them")
         if self.function_matching and self.transfer_set is not None:
             raise ValueError("student.function_matching and student.transfer_set are both set; keep one of them "
                              "(the first mixes each batch on the fly, the second labels a fixed set once)")

@@ -20,6 +20,7 @@ from . import artifacts
 from .compression import COMPRESSED, check_compressible, compress, compression_info, compression_table
 from .config import ExperimentConfig
 from .data import load_dataset
+from .ensemble import EnsembleTeacher, member_table, resolve_ensemble
 from .compute import resolve_device
 from .errors import ConfigError, UserInputError
 from .memory import check_memory
@@ -114,8 +115,11 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
     stages.update()
     with timer.stage("teacher"):
-        teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
-                                                       use_cache=use_cache, progress=progress, device=device)
+        options = {"use_cache": use_cache, "progress": progress, "device": device}
+        if cfg.teacher.members is not None and teacher is None:
+            teacher_module, teacher_info = resolve_ensemble(dataset, cfg.teacher, cfg.seed, resolve_teacher, **options)
+        else:
+            teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher, **options)
     caveats = list(dataset.notes)  # already warned while loading; recorded in run.json and the report's summary
     split_caveat = drawn_split_caveat(dataset, teacher_info["source"])
     if split_caveat:
@@ -146,6 +150,10 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     sweep = pd.concat([sweep, student_sweep], ignore_index=True)
     with timer.stage("evaluation"):
         metrics, test_probs = metrics_table(models, dataset, teacher_probs)
+        members = None  # an ensemble teacher's members: their accuracy and every model's fidelity to each
+        if isinstance(teacher_module, EnsembleTeacher):
+            members = member_table([predict_proba(m, dataset.X_test) for m in teacher_module.members], test_probs,
+                                   dict(zip(metrics.model, metrics.role)), teacher_probs["test"], dataset.y_test)
     compression_record = {}  # run.json's "compression": how the table was measured
     if compressing:
         with timer.stage("compression table"):
@@ -164,6 +172,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         artifacts.save_arrays(run_dir, dataset, test_probs, attribution)
         metrics.to_csv(run_dir / "metrics.csv", index=False)
         sweep.to_csv(run_dir / "sweep.csv", index=False)
+        if members is not None:
+            members.to_csv(run_dir / "members.csv", index=False)
         for name, table in attribution.tables.items():
             table.to_csv(run_dir / f"{name}.csv", index=False)
         run_info = {

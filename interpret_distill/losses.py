@@ -186,7 +186,66 @@ def mse_logits_loss(
     )
 
 
-LOSSES: dict[str, Loss] = {"kd": kd_loss, "dkd": dkd_loss, "mse": mse_logits_loss}
+def feature_l2(student_features: torch.Tensor, teacher_features: torch.Tensor) -> torch.Tensor:
+    """The FitNets hint loss: ``½ mean (r - h)²`` between the regressed student features and the teacher's.
+
+    Args:
+        student_features: the student's intermediate features after the regressor, any shape.
+        teacher_features: the teacher's features at the hinted layer, the same shape.
+
+    Returns:
+        Scalar tensor (averaged over every entry, so it does not grow with the feature map).
+
+    Example:
+        >>> feature_l2(torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)).item()
+        0.5
+    """
+    return 0.5 * F.mse_loss(student_features, teacher_features)
+
+
+def hint_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    labels: torch.Tensor | None,
+    temperature: float = 4.0,
+    alpha: float = 0.9,
+    hint_weight: float = 1.0,
+    *,
+    student_features: torch.Tensor | None = None,
+    teacher_features: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Hint distillation (FitNets, Romero et al. 2015) as a loss term: ``kd + hint_weight ½ mean (r - h)²``.
+
+    The feature term compares the student's hooked features after the regressor (``student_features``) with the
+    teacher's at the hinted layer (``teacher_features``); :mod:`interpret_distill.hints` hooks both and trains the
+    regressor. Without features only the KD term is left.
+
+    Args:
+        student_logits: ``(n, k)`` student logits.
+        teacher_logits: ``(n, k)`` teacher logits.
+        labels: ``(n,)`` int64 ground truth, or ``None`` when ``alpha == 1``.
+        temperature: softening temperature of the KD term.
+        alpha: weight of the KD term's soft part (see :func:`kd_loss`).
+        hint_weight: weight of the feature term (0: the hints only act as a first stage, ``hint_epochs``).
+        student_features: the regressed student features, or None.
+        teacher_features: the teacher's features, the same shape.
+
+    Returns:
+        Scalar loss tensor.
+
+    Example:
+        >>> t, zeros, ones = torch.tensor([[2.0, 0.0]]), torch.zeros(1, 2), torch.ones(1, 2)
+        >>> hint_loss(t, t, None, alpha=1.0, student_features=zeros, teacher_features=ones).item()
+        0.5
+    """
+    _check_weights(hint_weight=hint_weight)
+    loss = kd_loss(student_logits, teacher_logits, labels, temperature, alpha)
+    if student_features is None or teacher_features is None or hint_weight == 0:
+        return loss
+    return loss + hint_weight * feature_l2(student_features, teacher_features)
+
+
+LOSSES: dict[str, Loss] = {"kd": kd_loss, "dkd": dkd_loss, "mse": mse_logits_loss, "hint": hint_loss}
 
 
 def get_loss(name: str, **params: float) -> Loss:
@@ -211,7 +270,9 @@ def get_loss(name: str, **params: float) -> Loss:
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(sorted(LOSSES))}")
     loss = LOSSES[name]
-    allowed = list(inspect.signature(loss).parameters)[3:]
+    # the hyper-parameters after (student, teacher, labels); keyword-only ones are given per batch (hint features)
+    allowed = [name for name, p in list(inspect.signature(loss).parameters.items())[3:]
+               if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"loss {name!r} has no parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")

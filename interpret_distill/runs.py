@@ -34,6 +34,7 @@ REQUIRED_COLUMNS = {
     "agreement": {"model", "method", "reference_method"},
     "faithfulness": {"model", "method"},
     "faithfulness_curves": {"model", "method"},
+    "members": {"model", "role", "accuracy", "fidelity"},
 }
 
 
@@ -109,6 +110,17 @@ class Run:
     def sweep(self) -> pd.DataFrame:
         """Every surrogate grid point and student width of the complexity sweeps, with validation and test fidelity."""
         return self._csv("sweep")
+
+    @cached_property
+    def members(self) -> pd.DataFrame:
+        """An ensemble teacher's members: their test accuracy, and every model's test fidelity to the ensemble and to
+        each member (``fidelity_member_<i>``); empty for a run with a single teacher.
+
+        Example:
+            >>> load_run("reports/ensemble").members[["model", "accuracy", "fidelity_member_0"]]  # doctest: +SKIP
+        """
+        ensemble = self.info.get("teacher", {}).get("kind") == "ensemble"
+        return self._csv("members") if ensemble else pd.DataFrame()
 
     @property
     def _has_attributions(self) -> bool:

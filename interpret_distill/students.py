@@ -19,6 +19,7 @@ from .artifacts import network_spec
 from .config import STUDENT_SIZES, ExperimentConfig, StudentConfig, TransferRecipe
 from .data import Dataset
 from .errors import ConfigError
+from .hints import check_layers, train_with_hints
 from .losses import get_loss
 from .compute import module_device
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
@@ -308,8 +309,15 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     student = build_student(dataset, cfg, seed, teacher).to(device)
     teacher_val = predict_logits(teacher, dataset.X_val)
     val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
-    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress,
-                 desc=f"student ({method_name(cfg)}, {format_params(architecture(cfg, teacher))})")
+    desc = f"student ({method_name(cfg)}, {format_params(architecture(cfg, teacher))})"
+    if cfg.loss == "hint":  # FitNets: the teacher's and the student's layers hooked, a regressor between them
+
+        def train(module, step, score, epochs):
+            return _train(module, X, targets, cfg.model_copy(update={"epochs": epochs}), step, score, seed, progress,
+                          desc)
+
+        return student, train_with_hints(student, teacher, dataset.X_val, X, cfg, val_score, train, seed)
+    log = _train(student, X, targets, cfg, step_loss, val_score, seed, progress, desc=desc)
     return student, log
 
 
@@ -489,27 +497,32 @@ def _fitting_set(cfg: StudentConfig) -> str:
     return "train"
 
 
-def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
+def check_students(cfg: StudentConfig, dataset: Dataset, seed: int, teacher: nn.Module | None = None) -> None:
     """Fail unless every width of ``cfg`` can be built for this data and one fits ``cfg.budget`` parameters.
 
     Called before the teacher trains: the networks are built untrained, which takes milliseconds. A born-again
-    student is the teacher's size and is checked when the teacher is there (:func:`build_student`).
+    student is the teacher's size and is checked when the teacher is there (:func:`build_student`). With
+    ``loss: hint`` the named layers must exist too (the teacher's once it is given).
 
     Args:
         cfg: the ``student`` config section.
         dataset: gives the input and output widths and the image shape.
         seed: the students' initialisation seed.
+        teacher: the teacher, once there is one (its ``teacher_layer`` is then checked).
 
     Raises:
-        ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
-            parameters than the budget (the message names the smallest).
+        ConfigError: the architecture does not fit the data (``cnn`` on a table), every width has more
+            parameters than the budget (the message names the smallest), or a hinted layer does not exist.
     """
     if cfg.born_again is not None:
         return
     try:
-        sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
+        students = [build_student(dataset, size, seed) for size in cfg.sizes()]
     except ValueError as exc:
         raise ConfigError(f"student.arch: {exc}") from None
+    if cfg.loss == "hint":
+        check_layers(teacher, students, cfg.teacher_layer, cfg.student_layer)
+    sizes = [count_parameters(student) for student in students]
     smallest = min(sizes)
     if cfg.budget is not None and smallest > cfg.budget:
         raise ConfigError(f"no student width fits student.budget {cfg.budget:g} parameters (smallest: "
@@ -543,7 +556,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
             ``born_again`` with a user teacher whose architecture is not a built-in one.
     """
     student_cfg = cfg.student
-    check_students(student_cfg, dataset, cfg.seed)
+    check_students(student_cfg, dataset, cfg.seed, teacher)
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
                              device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)

@@ -72,7 +72,9 @@ def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
         (20, False)
     """
     payload = json.dumps(
-        {"data": dataset.fingerprint(), "teacher": cfg.model_dump(), "seed": seed, "torch": torch.__version__,
+        # an ensemble's fields are left out: a member's key is the key of the same teacher trained alone
+        {"data": dataset.fingerprint(), "teacher": cfg.model_dump(exclude={"members", "combine"}), "seed": seed,
+         "torch": torch.__version__,
          "trainer": TRAINER_VERSION},
         sort_keys=True,
     )

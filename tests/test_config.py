@@ -44,7 +44,7 @@ def _raw(**changes):
     ({"surrogates__0__kind": "trea"},
      "surrogates.0.kind: unknown surrogate kind 'trea' (did you mean 'tree'?); allowed: tree, linear, naive_bayes"),
     ({"surrogates__1__params": {"depth": 3}}, "unknown parameter(s) depth for surrogate 'linear'"),
-    ({"student__loss": "kdd"}, "student: unknown loss 'kdd'; allowed: dkd, kd, mse"),
+    ({"student__loss": "kdd"}, "student: unknown loss 'kdd'; allowed: dkd, hint, kd, mse"),
     ({"student__loss_params": {"temp": 2.0}}, "student: loss 'kd' has no parameter(s) temp"),
     ({"transfer__augmentation": "mixupp"}, "transfer: unknown augmentation 'mixupp'; allowed:"),
     ({"transfer__params": {"alfa": 0.2}}, "transfer: augmentation 'mixup' has no parameter(s) alfa"),

@@ -168,13 +168,13 @@ def test_soft_cross_entropy_equals_kl_plus_teacher_entropy():
 
 
 def test_registry_and_get_loss():
-    assert set(LOSSES) == {"kd", "dkd", "mse"}
+    assert set(LOSSES) == {"kd", "dkd", "mse", "hint"}
     assert get_loss("kd") is kd_loss
     bound = get_loss("kd", temperature=2.0, alpha=1.0)
     assert bound(t(STUDENT), t(TEACHER), None).item() == pytest.approx(
         kd_loss(t(STUDENT), t(TEACHER), None, temperature=2.0, alpha=1.0).item()
     )
-    with pytest.raises(ValueError, match="allowed: dkd, kd, mse"):
+    with pytest.raises(ValueError, match="allowed: dkd, hint, kd, mse"):
         get_loss("hinton")
     with pytest.raises(ValueError, match="tempreature"):
         get_loss("kd", tempreature=2.0)

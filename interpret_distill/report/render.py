@@ -18,6 +18,7 @@ from ..runs import Run, load_run
 from ..surrogates import SURROGATES, base_kind
 from .attribution_section import attribution_section
 from .compression_section import best_per_route, comparison_rows, compression_section
+from .ensemble_section import ensemble_section
 from .soft_tree_section import soft_tree_section
 from . import figures
 from .tables import generic_table, table
@@ -271,6 +272,7 @@ def render_report(run_dir: str | Path) -> Path:
         "sweep": generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
         "attribution": attribution_section(run),
         "compression": compression_section(run),
+        "ensemble": ensemble_section(run),
         "config_yaml": yaml.safe_dump(run.config, sort_keys=False),
         "versions": run.info["versions"],
         "timings": run.info["timings"],
