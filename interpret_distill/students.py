@@ -22,7 +22,7 @@ from .losses import get_loss
 from .compute import module_device
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
 from .results import FittedModel
-from .selection import select_by_validation
+from .student_selection import method_name, select_student, student_variants
 from .sweep import COLUMNS, format_params, sweep_row
 from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
 from .transfer import augment, candidate_label, mixup_torch
@@ -56,22 +56,6 @@ def torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def method_name(cfg: StudentConfig) -> str:
-    """How the student is distilled, e.g. ``"kd"``, ``"kd+fm"`` (function matching), ``"kd+transfer"``.
-
-    Args:
-        cfg: the ``student`` config section.
-
-    Returns:
-        The loss name, suffixed ``"+fm"`` with ``function_matching`` or ``"+transfer"`` with a ``transfer_set``.
-
-    Example:
-        >>> method_name(StudentConfig()), method_name(StudentConfig(function_matching=True))
-        ('kd', 'kd+fm')
-    """
-    return cfg.loss + ("+fm" if cfg.function_matching else "+transfer" if cfg.transfer_set else "")
 
 
 def architecture(cfg: StudentConfig) -> dict[str, list[int]]:
@@ -366,11 +350,15 @@ class TrainedStudent:
 
 def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, teacher_probs: dict[str, np.ndarray],
                    seed: int = 0, progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedStudent]:
-    """Distil and train from scratch one student per width of ``cfg.grid`` (or the single configured width).
+    """Per width of ``cfg.grid`` (or the single configured width), distil every candidate and train the scratch twin.
 
-    Every width starts from the same seed, so its distilled and scratch students start identical. Rows follow
-    the surrogate sweep's columns (:data:`~interpret_distill.sweep.COLUMNS`): kind ``"student"``, regime the
-    distillation method (e.g. ``"kd+fm"``) or ``"scratch"``, complexity the number of parameters. The
+    The candidates are ``cfg`` itself and its ``candidates`` (:func:`~interpret_distill.student_selection.
+    student_variants`). Every network of a width starts from the same seed, so its distilled and scratch students
+    start identical; the scratch twin gets the largest optimiser-step budget of the width's candidates
+    (:func:`matched_scratch_config`). Rows follow the surrogate sweep's columns
+    (:data:`~interpret_distill.sweep.COLUMNS`): kind ``"student"``, regime the candidate (e.g. ``"kd+fm"``, or with
+    several candidates ``"kd(T=1,a=1)+mixup(n=5000)"``) or ``"scratch"``, complexity the number of parameters. Each
+    transfer set is labelled by the teacher once and shared by every width and candidate that trains on it. The
     trainings run one after another: each is already single-threaded and fast, and joblib workers spent
     about as long importing torch as they saved (digits, 8 trainings on 2 cores: 16.6 s against 17.4 s).
 
@@ -384,33 +372,46 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         device: where the students train (the teacher's device).
 
     Returns:
-        Per width, the distilled student then the scratch one.
+        Per width, each candidate's distilled student, then the scratch one.
 
     Example:
-        >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}])
+        >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}], candidates=[])
         >>> trained = sweep_students(dataset, teacher, cfg, teacher_probs)  # doctest: +SKIP
         >>> [(t.row["regime"], t.row["params"]) for t in trained]  # doctest: +SKIP
         [('kd', 'hidden=[4]'), ('scratch', 'hidden=[4]'), ('kd', 'hidden=[8]'), ('scratch', 'hidden=[8]')]
     """
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
-    # every width trains on the same transfer set: label it once (100,000 digits rows: 3.4 s each time)
-    labelled = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed) if cfg.transfer_set else None
-    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled, device)
-            for size in cfg.sizes() for scratch in (False, True)]
+    n_train = len(dataset.y_train)
+    # every width trains on the same transfer sets: label each once (100,000 digits rows: 3.4 s each time)
+    labelled = {}
+    for _, variant in student_variants(cfg, n_train):
+        recipe = variant.transfer_set
+        if recipe is not None and recipe.model_dump_json() not in labelled:
+            labelled[recipe.model_dump_json()] = teacher_labelled_rows(dataset, teacher, recipe, seed)
+    trained = []
+    for size in cfg.sizes():
+        variants = student_variants(size, n_train)
+        for regime, variant in variants:
+            rows = labelled.get(variant.transfer_set.model_dump_json()) if variant.transfer_set else None
+            trained.append(_train_one(dataset, teacher, variant, regime, evaluation, seed, progress, rows, device))
+        longest = max((v for _, v in variants), key=lambda v: matched_scratch_config(v, n_train).epochs)
+        trained.append(_train_one(dataset, teacher, longest, "scratch", evaluation, seed, progress, None, device))
+    return trained
 
 
-def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch: bool, evaluation: dict,
+def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, regime: str, evaluation: dict,
                seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None,
                device: torch.device | str) -> TrainedStudent:
-    """Train one student of the sweep and score it."""
+    """Train one student of the sweep (``regime`` ``"scratch"``: from labels) and score it."""
     start = time.perf_counter()
+    scratch = regime == "scratch"
     if scratch:
         module, log = train_scratch_student(dataset, cfg, seed, progress, device)
     else:
         module, log = distill_student(dataset, teacher, cfg, seed, progress, labelled, device)
     seconds = time.perf_counter() - start
     width = architecture(cfg)
-    row = sweep_row("student", "scratch" if scratch else method_name(cfg), "train" if scratch else _fitting_set(cfg),
+    row = sweep_row("student", regime, "train" if scratch else _fitting_set(cfg),
                     width, {"arch": cfg.arch, **width}, count_parameters(module),
                     lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
     return TrainedStudent(module, log, row)
@@ -440,6 +441,7 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
         ConfigError: the architecture does not fit the data (``cnn`` on a table), or every width has more
             parameters than the budget (the message names the smallest).
     """
+    student_variants(cfg, len(dataset.y_train))  # candidates that repeat one another fail here, not after training
     try:
         sizes = [count_parameters(build_student(dataset, size, seed)) for size in cfg.sizes()]
     except ValueError as exc:
@@ -452,10 +454,13 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int) -> None:
 
 def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, teacher_probs: dict[str, np.ndarray],
                  keep_widths: bool = False) -> tuple[list[FittedModel], pd.DataFrame, dict]:
-    """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
+    """Distil every candidate and train from scratch a student per width of the grid; keep the validation-selected pair.
 
-    The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
-    ``student.budget`` parameters; its baseline is the scratch student of the same width.
+    The distilled student is the candidate and width with the best validation fidelity
+    (:func:`~interpret_distill.student_selection.select_student`) within ``student.budget`` parameters; its
+    baseline is the scratch student of the same width. With ``student.keep_scratch``, when that scratch student is
+    more faithful on validation than every distilled candidate, it is also the shipped ``student`` (regime
+    ``"scratch"``).
 
     Args:
         cfg: the experiment config (its ``student`` section, seed and progress).
@@ -466,9 +471,9 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
             ``student:<width>``), e.g. for the compression table.
 
     Returns:
-        The distilled and scratch students (then, with ``keep_widths``, the other distilled widths), the sweep table
-        (one row per trained network) and the two training logs (``{"distilled": ..., "scratch": ...}``, with the
-        chosen widths).
+        The shipped and scratch students (then, with ``keep_widths``, the other widths of the shipped candidate),
+        the sweep table (one row per trained network) and the two training logs (``{"distilled": ...,
+        "scratch": ...}``, with the chosen widths).
 
     Raises:
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
@@ -478,10 +483,7 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
                              device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
-    method = method_name(student_cfg)
-    budget = {"student": student_cfg.budget} if student_cfg.budget is not None else None
-    chosen = select_by_validation(sweep[sweep.regime == method], budget=budget).index[0]
-    scratch = sweep.index[(sweep.regime == "scratch") & (sweep.params == sweep.params[chosen])][0]
+    chosen, scratch, _ = select_student(sweep, student_cfg.budget, student_cfg.keep_scratch)
     models, logs = [], {}
     for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
                                        ("student_scratch", "baseline", "scratch", scratch)):
@@ -489,7 +491,8 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
         models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
                                   json.loads(row.params_json), row.fit_seconds, row.transfer))
         logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
-    others = sweep.index[(sweep.regime == method) & (sweep.index != chosen)] if keep_widths else []
+    regime = sweep.regime[chosen]
+    others = sweep.index[(sweep.regime == regime) & (sweep.index != chosen)] if keep_widths else []
     for index in others:
         row = sweep.loc[index]
         models.append(FittedModel(f"student:{row.params}", "student", student_cfg.arch, row.regime, "alternative",
