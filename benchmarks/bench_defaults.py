@@ -51,8 +51,8 @@ def measure(kind: str, n_rows: int, seed: int) -> list[dict]:
         run = load_run(run_experiment(parse_config(raw), out, report=False))
     metrics, sweep, student_cfg = run.metrics.set_index("model"), run.sweep, run.config["student"]
     students = sweep[sweep.kind == "student"]
-    shipped, twin, _ = select_student(students, student_cfg.get("budget"), student_cfg.get("keep_scratch", True))
-    best, _, _ = select_student(students, student_cfg.get("budget"), keep_scratch=False)
+    best, twin, twin_ships = select_student(students, student_cfg.get("budget"), student_cfg.get("keep_scratch", True))
+    shipped = twin if twin_ships else best
     base = {"data": kind, "rows": n_rows, "seed": seed, "n_test": run.dataset["n_test"],
             "students_seconds": run.info["timings"]["students"]}
     rows = [{**base, "model": name, "regime": metrics.loc[name, "regime"], "role": metrics.loc[name, "role"],

@@ -145,7 +145,7 @@ def variant_name(cfg: StudentConfig) -> str:
 
 def select_student(sweep: pd.DataFrame, budget: float | None = None,
                    keep_scratch: bool = True) -> tuple[int, int, bool]:
-    """The shipped student's row of a student sweep, its scratch twin's, and whether the twin ships.
+    """The distilled student's row of a student sweep, its scratch twin's, and whether the twin ships instead.
 
     The distilled student is the row (any candidate, any width within ``budget`` parameters) ranked first by
     :func:`~interpret_distill.selection.rank_by_validation` (validation fidelity, then validation KL, then fewer
@@ -159,18 +159,18 @@ def select_student(sweep: pd.DataFrame, budget: float | None = None,
         keep_scratch: let the scratch twin ship when it is more faithful on validation.
 
     Returns:
-        ``(shipped, twin, scratch_shipped)``: index labels of ``sweep`` (``shipped == twin`` when the twin ships).
+        ``(distilled, twin, twin_ships)``: index labels of ``sweep`` and whether the shipped student is the twin.
 
     Example:
         >>> sweep = pd.DataFrame({"kind": "student", "regime": ["kd", "kd(T=1,a=1)", "scratch"],
         ...                       "params": "hidden=[4]", "complexity_score": 23.0,
         ...                       "val_fidelity": [0.90, 0.92, 0.95], "val_kl": [0.1, 0.2, 0.3]})
         >>> select_student(sweep), select_student(sweep, keep_scratch=False)
-        ((2, 2, True), (1, 2, False))
+        ((1, 2, True), (1, 2, False))
     """
     view = sweep[["kind", "regime", "params", "complexity_score", "val_fidelity", "val_kl"]]
     distilled = view[view.regime != "scratch"].assign(regime="distilled")  # candidates compete like widths
     chosen = select_by_validation(distilled, budget={"student": budget} if budget is not None else None).index[0]
     twin = view.index[(view.regime == "scratch") & (view.params == view.params[chosen])][0]
     ship_twin = keep_scratch and bool(view.val_fidelity[twin] > view.val_fidelity[chosen])
-    return (twin if ship_twin else chosen), twin, ship_twin
+    return chosen, twin, ship_twin

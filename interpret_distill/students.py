@@ -471,9 +471,9 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
             ``student:<width>``), e.g. for the compression table.
 
     Returns:
-        The shipped and scratch students (then, with ``keep_widths``, the other widths of the shipped candidate),
-        the sweep table (one row per trained network) and the two training logs (``{"distilled": ...,
-        "scratch": ...}``, with the chosen widths).
+        The shipped and scratch students (then, with ``keep_widths``, the other distilled students of the chosen
+        candidate), the sweep table (one row per trained network) and the training logs of the chosen distilled
+        candidate and of its twin (``{"distilled": ..., "scratch": ...}``, with their widths).
 
     Raises:
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained).
@@ -483,16 +483,18 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
                              device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
-    chosen, scratch, _ = select_student(sweep, student_cfg.budget, student_cfg.keep_scratch)
-    models, logs = [], {}
-    for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
-                                       ("student_scratch", "baseline", "scratch", scratch)):
+    distilled, scratch, twin_ships = select_student(sweep, student_cfg.budget, student_cfg.keep_scratch)
+    shipped = scratch if twin_ships else distilled
+    models = []
+    for name, role, index in (("student", "distilled", shipped), ("student_scratch", "baseline", scratch)):
         row = sweep.loc[index]
         models.append(FittedModel(name, "student", student_cfg.arch, row.regime, role, trained[index].module,
                                   json.loads(row.params_json), row.fit_seconds, row.transfer))
-        logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
-    regime = sweep.regime[chosen]
-    others = sweep.index[(sweep.regime == regime) & (sweep.index != chosen)] if keep_widths else []
+    # the training curves of the chosen distilled candidate and of its twin (also when the twin ships)
+    logs = {key: {**trained[index].log.as_dict(), "size": sweep.params[index]}
+            for key, index in (("distilled", distilled), ("scratch", scratch))}
+    regime = sweep.regime[distilled]  # with keep_widths, its other widths (and itself, when the twin ships)
+    others = sweep.index[(sweep.regime == regime) & (sweep.index != shipped)] if keep_widths else []
     for index in others:
         row = sweep.loc[index]
         models.append(FittedModel(f"student:{row.params}", "student", student_cfg.arch, row.regime, "alternative",

@@ -15,8 +15,13 @@ from interpret_distill.config import ExperimentConfig, StudentConfig, load_confi
 from interpret_distill.data import load_dataset
 from interpret_distill.errors import ConfigError
 from interpret_distill.memory import run_allocations
-from interpret_distill.student_selection import (DEFAULT_TRANSFER_CAP, method_name, select_student, student_variants,
-                                                 uses_default_candidates)
+from interpret_distill.student_selection import (
+    DEFAULT_TRANSFER_CAP,
+    method_name,
+    select_student,
+    student_variants,
+    uses_default_candidates,
+)
 
 KD_SOFT = {"temperature": 1.0, "alpha": 1.0}
 BENCH_CONFIGS = Path(__file__).resolve().parents[1] / "benchmarks" / "configs"
@@ -111,7 +116,7 @@ def test_candidates_compete_with_widths_and_the_twin_is_the_chosen_width():
     sweep = _sweep([("kd", 2, 0.70, 0.9), ("kd(T=1,a=1)", 2, 0.75, 0.9), ("scratch", 2, 0.99, 0.9),
                     ("kd", 8, 0.80, 0.5), ("kd(T=1,a=1)", 8, 0.78, 0.5), ("scratch", 8, 0.60, 0.5)])
     assert select_student(sweep) == (3, 5, False)  # width 2's twin is better, but width 8's kd leads
-    assert select_student(sweep, budget=50) == (2, 2, True)  # only width 2 fits: its twin beats both candidates
+    assert select_student(sweep, budget=50) == (1, 2, True)  # only width 2 fits: its twin beats both candidates
     assert select_student(sweep, budget=50, keep_scratch=False) == (1, 2, False)
 
 
@@ -119,7 +124,7 @@ def test_the_twin_ships_only_when_strictly_more_faithful_on_validation():
     tie = _sweep([("kd", 4, 0.90, 0.5), ("scratch", 4, 0.90, 0.99)])
     assert select_student(tie) == (0, 1, False)
     better = _sweep([("kd", 4, 0.90, 0.99), ("scratch", 4, 0.91, 0.5)])
-    assert select_student(better) == (1, 1, True)
+    assert select_student(better) == (0, 1, True)
 
 
 def _fake_sweep(val_scores):
@@ -145,6 +150,8 @@ def test_fit_students_ships_the_scratch_twin_when_it_wins_on_validation(tiny_par
     assert [(m.name, m.role, m.regime, m.model.out_features) for m in models] == [
         ("student", "distilled", "scratch", 3), ("student_scratch", "baseline", "scratch", 3)]
     assert len(sweep) == 3  # every candidate keeps its row
+    models, _, _ = students.fit_students(cfg, dataset, teacher, probs, keep_widths=True)  # the losing candidate too
+    assert [(m.name, m.role, m.regime) for m in models][2:] == [("student:hidden=[4]", "alternative", "kd(T=1,a=1)")]
     kept = cfg.model_copy(update={"student": cfg.student.model_copy(update={"keep_scratch": False})})
     models, _, _ = students.fit_students(kept, dataset, teacher, probs)
     assert [(m.name, m.regime, m.model.out_features) for m in models] == [

@@ -90,7 +90,7 @@ def _summary(run: Run) -> dict:
                         f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
                         f"{scratch.fidelity:.3f}, accuracy {scratch.accuracy:.3f}.")
     if student.regime == "scratch":  # student.keep_scratch: no distilled candidate beat the twin on validation
-        distilled_index, twin, _ = select_student(students, budget, keep_scratch=False)
+        distilled_index, twin, _ = select_student(students, budget)
         best = students.loc[distilled_index]
         lines["student"] = (f"Distillation did not beat training from scratch on validation: the scratch network "
                             f"agrees with the teacher on {students.val_fidelity[twin]:.3f} of validation rows, the "
