@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> None:
                 pd.DataFrame(rows, columns=COLUMNS).to_csv(Path(args.out).with_suffix(".partial.csv"), index=False)
     default = (args.tables, args.images, args.seeds) == (list(TABLE_SIZES), list(IMAGE_SIZES), list(SEEDS))
     command = "make bench-defaults" if default else "benchmarks/bench_defaults.py " + " ".join(
-        f"--{k} {' '.join(map(str, v))}" for k, v in (("tables", args.tables), ("images", args.images),
-                                                      ("seeds", args.seeds)))
+        " ".join([f"--{k}", *map(str, v)]) for k, v in (("tables", args.tables), ("images", args.images),
+                                                        ("seeds", args.seeds)))
     write(pd.DataFrame(rows, columns=COLUMNS), Path(args.out), time.time() - start, command)
     Path(args.out).with_suffix(".partial.csv").unlink(missing_ok=True)
     print(f"wrote {args.out}/results.md")
