@@ -356,6 +356,19 @@ class BornAgainConfig(StrictSection):
                                                        "distilled from the first, and so on")
 
 
+class StudentCandidate(StrictSection):
+    """One more variant of the distilled student to try: a partial override of the ``student`` section.
+
+    Fields left null take the student section's value. Every candidate is trained at every width of the grid; the
+    distilled student shipped is the one most faithful on validation (``student_selection.select_student``).
+    """
+
+    loss_params: dict[str, float] | None = Field(None, description="the loss's hyper-parameters (replacing the "
+                                                                     "section's), e.g. {temperature: 1, alpha: 1}")
+    transfer_set: TransferRecipe | None = Field(None, description="a teacher-labelled transfer set to train on")
+    function_matching: bool | None = Field(None, description="mixup inputs, teacher queried every step")
+
+
 class StudentConfig(StrictSection):
     """The compact neural student and its distillation loss."""
 
@@ -401,6 +414,16 @@ class StudentConfig(StrictSection):
     student_layer: str | None = Field(None, description="loss hint: the student's named module regressed onto it")
     hint_epochs: int = Field(0, ge=0, description="loss hint: epochs of the FitNets first stage (the student up to "
                                                   "student_layer and the regressor trained on the hint alone)")
+    candidates: list[StudentCandidate] | None = Field(
+        None, description="more variants of the distilled student, each trained at every width; the one most "
+                          "faithful on validation ships. null: a small default list (student_selection."
+                          "default_candidates) when loss_params, transfer_set and function_matching are all unset, "
+                          "none otherwise; []: only the section itself"
+    )
+    keep_scratch: bool = Field(
+        True, description="ship the scratch twin as the student when it is more faithful on validation than every "
+                          "distilled candidate (the report's summary says so)"
+    )
 
     @model_validator(mode="after")
     def _known_loss(self) -> "StudentConfig":
@@ -435,7 +458,24 @@ class StudentConfig(StrictSection):
             if getattr(point, width) is None or others:
                 raise ValueError(f"student.grid.{i} must set {width} only (the width of arch {self.arch!r}), "
                                  f"e.g. {{{width}: {example}}}")
+        for i, candidate in enumerate(self.candidates or []):
+            try:
+                self.with_candidate(candidate)
+            except ValidationError as exc:  # the section's own checks, on the candidate's settings
+                raise ValueError(f"student.candidates.{i}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") \
+                    from None
         return self
+
+    def with_candidate(self, candidate: StudentCandidate) -> "StudentConfig":
+        """This section with ``candidate``'s settings in place of its own (and no candidates of its own).
+
+        Example:
+            >>> base = StudentConfig(loss_params={"temperature": 4.0})
+            >>> base.with_candidate(StudentCandidate(loss_params={"temperature": 1.0, "alpha": 1.0})).loss_params
+            {'temperature': 1.0, 'alpha': 1.0}
+        """
+        return StudentConfig.model_validate({**self.model_dump(exclude={"candidates"}), "candidates": [],
+                                             **candidate.model_dump(exclude_none=True)})
 
     def sizes(self) -> list["StudentConfig"]:
         """This config once per grid point, with that point's widths (just itself without a grid).

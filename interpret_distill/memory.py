@@ -3,7 +3,7 @@
 Rows are float32 features (4 bytes each) plus float64 probabilities (8 bytes per class). The estimate covers
 what a run holds at once: every teacher-labelled transfer set of the surrogates (features, soft labels and the
 one-hot labels of ``hard+transfer``), the largest single fit's working copy (the linear surrogate repeats each
-row once per class it gives mass to) in every sweep worker, the student's labelled transfer set, and the
+row once per class it gives mass to) in every sweep worker, the labelled transfer sets of the student and its candidates, and the
 attributions kept for the report.
 """
 
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import ExperimentConfig
+from .config import ExperimentConfig, TransferRecipe
 from .errors import ConfigError
+from .student_selection import student_variants, uses_default_candidates
 
 FLOAT32, FLOAT64 = 4, 8
 # Leave room for the interpreter, the libraries and the data itself.
@@ -81,15 +82,32 @@ def run_allocations(cfg: ExperimentConfig, n_train: int, n_features: int, n_clas
             allocations.append(Allocation(f"{allocations[largest].knob} or the linear surrogate's fit_rows",
                                           f"linear surrogate fits ({workers} workers, {int(rows):,} rows x "
                                           f"{n_classes} classes)", int(workers * rows * n_classes * row)))
-    if cfg.student.transfer_set is not None:
-        rows = n_train + cfg.student.transfer_set.n_synthetic
-        allocations.append(Allocation("student.transfer_set.n_synthetic", f"student transfer set of {rows:,} rows",
+    for knob, recipe in _student_transfer_sets(cfg, n_train):  # labelled once each, all held while students train
+        rows = n_train + recipe.n_synthetic
+        allocations.append(Allocation(knob, f"student transfer set of {rows:,} rows",
                                       rows * (row + n_classes * FLOAT64)))
     explained = 1 + 1 + len(cfg.surrogates)  # teacher, student, distilled surrogates
     allocations.append(Allocation("attribution.examples", f"{cfg.attribution.examples:,} explained examples",
                                   explained * len(cfg.attribution.methods) * cfg.attribution.examples * n_features
                                   * FLOAT64))
     return sorted(allocations, key=lambda a: -a.nbytes)
+
+
+def _student_transfer_sets(cfg: ExperimentConfig, n_train: int) -> list[tuple[str, TransferRecipe]]:
+    """The distinct transfer sets of the student and its candidates, each with the setting that sizes it."""
+    student = cfg.student
+    if uses_default_candidates(student):
+        knob = "student.candidates (its default mixup transfer set): set student.candidates: [] to drop it"
+        candidate_knobs = [knob] * (len(student_variants(student, n_train)) - 1)
+    else:
+        candidate_knobs = [f"student.candidates[{i}].transfer_set.n_synthetic"
+                           for i in range(len(student.candidates or []))]
+    sets = {}
+    for knob, (_, variant) in zip(["student.transfer_set.n_synthetic", *candidate_knobs],
+                                  student_variants(student, n_train)):
+        if variant.transfer_set is not None:
+            sets.setdefault(variant.transfer_set.model_dump_json(), (knob, variant.transfer_set))
+    return list(sets.values())
 
 
 def check_memory(cfg: ExperimentConfig, n_train: int, n_features: int, n_classes: int,

@@ -24,7 +24,7 @@ from .losses import get_loss
 from .compute import module_device
 from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
 from .results import FittedModel
-from .selection import select_by_validation
+from .student_selection import method_name, select_student, student_variants
 from .sweep import COLUMNS, format_params, sweep_row
 from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
 from .transfer import augment, candidate_label, mixup_torch
@@ -58,22 +58,6 @@ def torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def method_name(cfg: StudentConfig) -> str:
-    """How the student is distilled, e.g. ``"kd"``, ``"kd+fm"`` (function matching), ``"kd+transfer"``.
-
-    Args:
-        cfg: the ``student`` config section.
-
-    Returns:
-        The loss name, suffixed ``"+fm"`` with ``function_matching`` or ``"+transfer"`` with a ``transfer_set``.
-
-    Example:
-        >>> method_name(StudentConfig()), method_name(StudentConfig(function_matching=True))
-        ('kd', 'kd+fm')
-    """
-    return cfg.loss + ("+fm" if cfg.function_matching else "+transfer" if cfg.transfer_set else "")
 
 
 def architecture(cfg: StudentConfig, teacher: nn.Module | None = None) -> dict:
@@ -415,15 +399,19 @@ class TrainedStudent:
 
 def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, teacher_probs: dict[str, np.ndarray],
                    seed: int = 0, progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedStudent]:
-    """Distil and train from scratch one student per width of ``cfg.grid`` (or the single configured width).
+    """Per width of ``cfg.grid`` (or the single configured width), distil every candidate and train the scratch twin.
+
+    The candidates are ``cfg`` itself and its ``candidates`` (:func:`~interpret_distill.student_selection.
+    student_variants`). Every network of a width starts from the same seed, so its distilled and scratch students
+    start identical; the scratch twin gets the largest optimiser-step budget of the width's candidates
+    (:func:`matched_scratch_config`). Rows follow the surrogate sweep's columns
+    (:data:`~interpret_distill.sweep.COLUMNS`): kind ``"student"``, regime the candidate (e.g. ``"kd+fm"``, or with
+    several candidates ``"kd(T=1,a=1)+mixup(n=5000)"``) or ``"scratch"``, complexity the number of parameters. Each
+    transfer set is labelled by the teacher once and shared by every width and candidate that trains on it.
 
     With ``born_again`` the student has the teacher's architecture, and there is one distilled student per
     generation (generation ``g + 1`` distilled from generation ``g``, validation fidelity to it for early
-    stopping), then one scratch student.
-
-    Every width starts from the same seed, so its distilled and scratch students start identical. Rows follow
-    the surrogate sweep's columns (:data:`~interpret_distill.sweep.COLUMNS`): kind ``"student"``, regime the
-    distillation method (e.g. ``"kd+fm"``) or ``"scratch"``, complexity the number of parameters. The
+    stopping), then one scratch student. The
     trainings run one after another: each is already single-threaded and fast, and joblib workers spent
     about as long importing torch as they saved (digits, 8 trainings on 2 cores: 16.6 s against 17.4 s).
 
@@ -437,21 +425,35 @@ def sweep_students(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, tea
         device: where the students train (the teacher's device).
 
     Returns:
-        Per width, the distilled student then the scratch one (born-again: the generations, then the scratch one).
+        Per width, each candidate's distilled student, then the scratch one (born-again: the generations, then the
+        scratch one).
 
     Example:
-        >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}])
+        >>> cfg = StudentConfig(grid=[{"hidden": [4]}, {"hidden": [8]}], candidates=[])
         >>> trained = sweep_students(dataset, teacher, cfg, teacher_probs)  # doctest: +SKIP
         >>> [(t.row["regime"], t.row["params"]) for t in trained]  # doctest: +SKIP
         [('kd', 'hidden=[4]'), ('scratch', 'hidden=[4]'), ('kd', 'hidden=[8]'), ('scratch', 'hidden=[8]')]
     """
     evaluation = {s: (dataset.split(s)[0], teacher_probs[s], dataset.split(s)[1]) for s in ("val", "test")}
-    # every width trains on the same transfer set: label it once (100,000 digits rows: 3.4 s each time)
-    labelled = teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed) if cfg.transfer_set else None
+    n_train = len(dataset.y_train)
+    # every width trains on the same transfer sets: label each once (100,000 digits rows: 3.4 s each time)
+    labelled = {}
+    for _, variant in student_variants(cfg, n_train):
+        recipe = variant.transfer_set
+        if recipe is not None and recipe.model_dump_json() not in labelled:
+            labelled[recipe.model_dump_json()] = teacher_labelled_rows(dataset, teacher, recipe, seed)
     if cfg.born_again is not None:
-        return _generations(dataset, teacher, cfg, evaluation, seed, progress, labelled, device)
-    return [_train_one(dataset, teacher, size, scratch, evaluation, seed, progress, labelled, device)
-            for size in cfg.sizes() for scratch in (False, True)]
+        rows = labelled.get(cfg.transfer_set.model_dump_json()) if cfg.transfer_set else None
+        return _generations(dataset, teacher, cfg, evaluation, seed, progress, rows, device)
+    trained = []
+    for size in cfg.sizes():
+        variants = student_variants(size, n_train)
+        for regime, variant in variants:
+            rows = labelled.get(variant.transfer_set.model_dump_json()) if variant.transfer_set else None
+            trained.append(_train_one(dataset, teacher, variant, regime, evaluation, seed, progress, rows, device))
+        longest = max((v for _, v in variants), key=lambda v: matched_scratch_config(v, n_train).epochs)
+        trained.append(_train_one(dataset, teacher, longest, "scratch", evaluation, seed, progress, None, device))
+    return trained
 
 
 def _generations(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, evaluation: dict, seed: int,
@@ -461,17 +463,19 @@ def _generations(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, evalu
     scratch twin. Every generation starts from the seed's initial weights, as the scratch twin does."""
     trained, previous = [], teacher
     for generation in range(1, cfg.born_again.generations + 1):
-        trained.append(_train_one(dataset, previous, cfg, False, evaluation, seed, progress, labelled, device,
-                                  generation))
+        trained.append(_train_one(dataset, previous, cfg, method_name(cfg), evaluation, seed, progress, labelled,
+                                  device, generation))
         previous, labelled = trained[-1].module, None  # the next generation's rows are labelled by this one
-    return [*trained, _train_one(dataset, teacher, cfg, True, evaluation, seed, progress, None, device)]
+    return [*trained, _train_one(dataset, teacher, cfg, "scratch", evaluation, seed, progress, None, device)]
 
 
-def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch: bool, evaluation: dict,
+def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, regime: str, evaluation: dict,
                seed: int, progress: bool, labelled: tuple[np.ndarray, np.ndarray] | None,
                device: torch.device | str, generation: int | None = None) -> TrainedStudent:
-    """Train one student of the sweep and score it (``generation``: a born-again student's, from 1)."""
+    """Train one student of the sweep (``regime`` ``"scratch"``: from labels) and score it (``generation``: a
+    born-again student's, from 1)."""
     start = time.perf_counter()
+    scratch = regime == "scratch"
     if scratch:
         module, log = train_scratch_student(dataset, cfg, seed, progress, device, teacher)
     else:
@@ -482,8 +486,8 @@ def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, scratch
     if generation is not None and generation > 1:
         fitting += f", labelled by generation {generation - 1}"
     recipe = {"arch": cfg.arch, **width, **({"generation": generation} if generation is not None else {})}
-    row = sweep_row("student", "scratch" if scratch else method_name(cfg), fitting, width, recipe,
-                    count_parameters(module), lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
+    row = sweep_row("student", regime, fitting, width, recipe, count_parameters(module),
+                    lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
     return TrainedStudent(module, log, row)
 
 
@@ -516,6 +520,7 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int, teacher: nn.
     """
     if cfg.born_again is not None:
         return
+    student_variants(cfg, len(dataset.y_train))  # candidates that repeat one another fail here, not after training
     try:
         students = [build_student(dataset, size, seed) for size in cfg.sizes()]
     except ValueError as exc:
@@ -531,12 +536,14 @@ def check_students(cfg: StudentConfig, dataset: Dataset, seed: int, teacher: nn.
 
 def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, teacher_probs: dict[str, np.ndarray],
                  keep_widths: bool = False) -> tuple[list[FittedModel], pd.DataFrame, dict]:
-    """Distil and train from scratch a student per width of the grid; keep the validation-selected pair.
+    """Distil every candidate and train from scratch a student per width of the grid; keep the validation-selected pair.
 
-    The distilled student is the width with the best validation fidelity (:func:`rank_by_validation`) within
-    ``student.budget`` parameters; its baseline is the scratch student of the same width. Born-again students are
-    chosen among their generations the same way; the other generations are kept (role ``alternative``, named
-    ``student:gen<g>``).
+    The distilled student is the candidate and width with the best validation fidelity
+    (:func:`~interpret_distill.student_selection.select_student`) within ``student.budget`` parameters; its
+    baseline is the scratch student of the same width. With ``student.keep_scratch``, when that scratch student is
+    more faithful on validation than every distilled candidate, it is also the shipped ``student`` (regime
+    ``"scratch"``). Born-again students are chosen among their generations the same way; the other generations are
+    kept (role ``alternative``, named ``student:gen<g>``).
 
     Args:
         cfg: the experiment config (its ``student`` section, seed and progress).
@@ -547,9 +554,9 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
             ``student:<width>``), e.g. for the compression table (born-again generations are always kept).
 
     Returns:
-        The distilled and scratch students (then, with ``keep_widths``, the other distilled widths), the sweep table
-        (one row per trained network) and the two training logs (``{"distilled": ..., "scratch": ...}``, with the
-        chosen widths).
+        The shipped and scratch students (then, with ``keep_widths``, the other distilled students of the chosen
+        candidate), the sweep table (one row per trained network) and the training logs of the chosen distilled
+        candidate and of its twin (``{"distilled": ..., "scratch": ...}``, with their widths).
 
     Raises:
         ConfigError: no width of the grid fits ``student.budget`` (checked before any student is trained), or
@@ -560,20 +567,21 @@ def fit_students(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module, te
     trained = sweep_students(dataset, teacher, student_cfg, teacher_probs, cfg.seed, cfg.progress,
                              device=module_device(teacher))
     sweep = pd.DataFrame([t.row for t in trained], columns=COLUMNS)
-    method = method_name(student_cfg)
-    budget = {"student": student_cfg.budget} if student_cfg.budget is not None else None
-    chosen = select_by_validation(sweep[sweep.regime == method], budget=budget).index[0]
-    scratch = sweep.index[(sweep.regime == "scratch") & (sweep.params == sweep.params[chosen])][0]
-    models, logs = [], {}
-    for name, role, log_key, index in (("student", "distilled", "distilled", chosen),
-                                       ("student_scratch", "baseline", "scratch", scratch)):
+    distilled, scratch, twin_ships = select_student(sweep, student_cfg.budget, student_cfg.keep_scratch)
+    shipped = scratch if twin_ships else distilled
+    models = []
+    for name, role, index in (("student", "distilled", shipped), ("student_scratch", "baseline", scratch)):
         row = sweep.loc[index]
         params = json.loads(row.params_json)
         models.append(FittedModel(name, "student", params["arch"], row.regime, role, trained[index].module,
                                   params, row.fit_seconds, row.transfer))
-        logs[log_key] = {**trained[index].log.as_dict(), "size": row.params}
+    # the training curves of the chosen distilled candidate and of its twin (also when the twin ships)
+    logs = {key: {**trained[index].log.as_dict(), "size": sweep.params[index]}
+            for key, index in (("distilled", distilled), ("scratch", scratch))}
+    regime = sweep.regime[distilled]  # with keep_widths, its other widths (and itself, when the twin ships)
     keep = keep_widths or student_cfg.born_again is not None
-    for index in sweep.index[(sweep.regime == method) & (sweep.index != chosen)] if keep else []:
+    others = sweep.index[(sweep.regime == regime) & (sweep.index != shipped)] if keep else []
+    for index in others:
         row = sweep.loc[index]
         params = json.loads(row.params_json)
         name = f"student:gen{params['generation']}" if "generation" in params else f"student:{row.params}"

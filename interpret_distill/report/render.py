@@ -21,6 +21,7 @@ from .compression_section import best_per_route, comparison_rows, compression_se
 from .ensemble_section import ensemble_section
 from .soft_tree_section import soft_tree_section
 from . import figures
+from ..student_selection import select_student
 from .tables import generic_table, table
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,7 +55,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _summary(run: Run) -> dict:
-    """The sentences at the top of the report (all numbers on the test split)."""
+    """The sentences at the top of the report (each number names its split: test, or validation where it chose)."""
     m = run.metrics.set_index("model")
     teacher = m.loc["teacher"]
     surrogates = run.metrics[run.metrics.family == "surrogate"]
@@ -90,6 +91,16 @@ def _summary(run: Run) -> dict:
                         f"the teacher on {student.fidelity:.3f} of test rows with accuracy "
                         f"{student.accuracy:.3f}; the same network trained from scratch: fidelity "
                         f"{scratch.fidelity:.3f}, accuracy {scratch.accuracy:.3f}.")
+    if student.regime == "scratch":  # student.keep_scratch: no distilled candidate beat the twin on validation
+        distilled_index, twin, _ = select_student(students, budget)
+        best = students.loc[distilled_index]
+        lines["student"] = (f"Distillation did not beat training from scratch on validation: the scratch network "
+                            f"agrees with the teacher on {students.val_fidelity[twin]:.3f} of validation rows, the "
+                            f"best distilled candidate ({best.regime}, {best.params}) on {best.val_fidelity:.3f}, "
+                            f"so the shipped student is the scratch network ({int(student.complexity_score):,} "
+                            f"parameters{share}): it agrees with the teacher on {student.fidelity:.3f} of test rows "
+                            f"with accuracy {student.accuracy:.3f}; the distilled candidate: fidelity "
+                            f"{best.test_fidelity:.3f}, accuracy {best.test_accuracy:.3f} (test).")
     return lines
 
 
