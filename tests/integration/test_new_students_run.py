@@ -26,13 +26,15 @@ def tiny(name: str, student: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def soft_tree_run(tmp_path_factory):
-    raw = tiny("tiny_soft_tree", {"arch": "soft_tree", "grid": [{"depth": 1}, {"depth": 3}], "beta": 2.0})
+    raw = tiny("tiny_soft_tree", {"arch": "soft_tree", "grid": [{"depth": 1}, {"depth": 3}], "beta": 2.0,
+                                   "candidates": []})  # one distilled soft tree per depth: no KD candidates
     return load_run(run_experiment(parse_config(raw), tmp_path_factory.mktemp("runs")))
 
 
 @pytest.fixture(scope="module")
 def born_again_run(tmp_path_factory):
-    raw = tiny("tiny_born_again", {"born_again": {"generations": 2}})
+    # keep_scratch off: the tiny run's scratch twin may beat both generations on validation and ship instead
+    raw = tiny("tiny_born_again", {"born_again": {"generations": 2}, "keep_scratch": False})
     return load_run(run_experiment(parse_config(raw), tmp_path_factory.mktemp("runs")))
 
 
