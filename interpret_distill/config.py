@@ -21,7 +21,10 @@ DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
-SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
+# a regression teacher has no argmax: its surrogates fit the truth, or its values on training or transfer rows
+REGRESSION_REGIMES = ("ground_truth", "soft", "soft+transfer")
+REGRESSION_STUDENT_LOSS = "mse"  # a regression student's default loss: MSE to the teacher (alpha mixes in labels)
+SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris", "diabetes")
 SYNTHETIC_DATASETS = ("digits28",)  # generated at run time (interpret_distill.synthetic)
 # the data sources that read each optional data key: set for any other source it would be silently ignored
 SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision", "image_folder"), "target": ("csv", "parquet"),
@@ -46,6 +49,9 @@ class DataConfig(StrictSection):
                           "mapping {train: file, val: file (optional), test: file}; image_folder: the folder"
     )
     target: str | None = Field(None, description="target column (csv / parquet)")
+    task: Literal["auto", "classification", "regression"] = Field(
+        "auto", description="classification (classes) or regression (a number); auto: a float target with many "
+                            "distinct values is regression (interpret_distill.targets)")
     features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
     categorical: list[str] = Field(default_factory=list, description="columns to one-hot encode")
     image_shape: tuple[StrictInt, ...] | None = Field(
@@ -108,7 +114,7 @@ class DataConfig(StrictSection):
                 raise ValueError(f"data.categorical names {outside}, which are not in data.features; add them there")
         if self.target and self.target in self.categorical:
             raise ValueError(f"data.categorical lists the target column {self.target!r}; "
-                             "targets are always categorical")
+                             "targets are never one-hot encoded")
         if self.split_column and self.split_column in [self.target, *(self.features or []), *self.categorical]:
             raise ValueError(f"data.split_column {self.split_column!r} is also the target or a feature; a column "
                              "declaring the split cannot be either: rename one, or set data.split_column: null if "
@@ -227,11 +233,11 @@ class TeacherConfig(StrictSection):
 
 
 def _registered_kind(kind: str) -> str:
-    from .surrogates import SURROGATES  # the registry: scikit-learn only, no torch
+    from .surrogates import TASKS  # the registries: scikit-learn only, no torch
 
-    if kind not in SURROGATES:
-        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, SURROGATES)}; "
-                         f"allowed: {', '.join(SURROGATES)}")
+    kinds = list(dict.fromkeys(k for registry in TASKS.values() for k in registry))  # a task's own: for_task
+    if kind not in kinds:
+        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, kinds)}; allowed: {', '.join(kinds)}")
     return kind
 
 
@@ -520,7 +526,64 @@ class ExperimentConfig(StrictSection):
             ['ground_truth', 'hard', 'soft']
         """
         has_transfer = bool(self.transfer.recipes())
-        return [r for r in self.regimes if has_transfer or not r.endswith("+transfer")]
+        allowed = REGRESSION_REGIMES if self.data.task == "regression" else REGIMES
+        return [r for r in self.regimes if (has_transfer or not r.endswith("+transfer")) and r in allowed]
+
+    def for_task(self, task: str) -> "ExperimentConfig":
+        """This config for the dataset's task: ``data.task`` resolved, and for regression its own defaults.
+
+        A regression run's student loss defaults to ``mse`` (MSE to the teacher) and its surrogates to the
+        regression registry's kinds with their default grids, unless the config set them; the ``hard`` regimes (the
+        teacher's argmax) do not exist for a regression and are left out unless the config named them.
+
+        Args:
+            task: the dataset's task, ``"classification"`` or ``"regression"``.
+
+        Returns:
+            A validated copy (``self`` unchanged).
+
+        Raises:
+            ConfigError: a setting that only a classification has (a ``kd`` loss, a ``hard`` regime, the
+                ``compression`` section, a classification-only surrogate kind or parameter).
+
+        Example:
+            >>> cfg = ExperimentConfig(name="x", data={"name": "diabetes"}).for_task("regression")
+            >>> cfg.data.task, cfg.student.loss, cfg.fitted_regimes()
+            ('regression', 'mse', ['ground_truth', 'soft'])
+        """
+        data = self.data.model_copy(update={"task": task})
+        if task != "regression":
+            if self.data.task == "auto":  # checked against both tasks at load time
+                try:
+                    _check_surrogates(self.surrogates)
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from None
+            return self.model_copy(update={"data": data})
+        student = self.student
+        if "loss" not in student.model_fields_set:
+            student = student.model_copy(update={"loss": REGRESSION_STUDENT_LOSS})
+        from .losses import get_loss  # late: keeps torch out of a plain config import
+
+        try:
+            get_loss(student.loss, "regression", **student.loss_params)
+        except ValueError as exc:
+            raise ConfigError(f"student.loss: {exc} (data {data.location()} is a regression)") from None
+        hard = [r for r in self.regimes if r.startswith("hard")]
+        if hard and "regimes" in self.model_fields_set:
+            raise ConfigError(f"regimes {hard} fit the teacher's argmax class, which a regression teacher does not "
+                              f"have; use {', '.join(REGRESSION_REGIMES)}")
+        if self.compression is not None:
+            raise ConfigError("the compression section compares classifiers only; remove it for a regression run")
+        surrogates = self.surrogates
+        if "surrogates" not in self.model_fields_set:
+            from .surrogates import surrogate_registry
+
+            surrogates = [SurrogateConfig(kind=kind) for kind in surrogate_registry("regression")]
+        try:
+            _check_surrogates(surrogates, "regression")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return self.model_copy(update={"data": data, "student": student, "surrogates": surrogates})
 
     @model_validator(mode="after")
     def _registered_names(self) -> "ExperimentConfig":
@@ -528,23 +591,44 @@ class ExperimentConfig(StrictSection):
         if self.surrogates and not set(self.fitted_regimes()) & set(DISTILLED_REGIMES):
             raise ValueError(f"regimes {self.regimes} has no distilled regime, so no surrogate would be distilled; "
                              f"add {' or '.join(DISTILLED_REGIMES)}, or set surrogates: [] for a student-only run")
-        _check_surrogates(self.surrogates)
+        if self.data.task == "classification":
+            _check_surrogates(self.surrogates)
+        elif self.data.task == "auto":  # for_task checks them again once the task is known
+            _check_surrogates_either_task(self.surrogates)
+        elif "surrogates" in self.model_fields_set:  # regression: its defaults come from for_task
+            _check_surrogates(self.surrogates, "regression")
         _check_attribution_methods(self.attribution.methods)
         return self
 
 
-def _check_surrogates(surrogates: list[SurrogateConfig]) -> None:
-    """Every grid point's names and values against its kind's parameter constraints, without fitting anything."""
+def _check_surrogates(surrogates: list[SurrogateConfig], task: str = "classification") -> None:
+    """Every grid point's names and values against its kind's parameter constraints, without fitting anything.
+
+    Raises:
+        ValueError: naming the entry, the grid point and the problem.
+    """
     from .surrogates import check_surrogate_params
 
     for i, spec in enumerate(surrogates):
         for j, step in enumerate(spec.grid or [{}]):
             where = f"surrogates.{i}" + (f".grid.{j}" if spec.grid else ".params")
             try:
-                check_surrogate_params(spec.kind, **{**spec.params, **step})
+                check_surrogate_params(spec.kind, task=task, **{**spec.params, **step})
             except (ValueError, TypeError) as exc:
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ValueError(f"{where} ({spec.kind}): {detail}") from None
+                raise ValueError(f"{where} ({spec.kind}){' for a regression' if task == 'regression' else ''}: "
+                                 f"{detail}") from None
+
+
+def _check_surrogates_either_task(surrogates: list[SurrogateConfig]) -> None:
+    """``data.task: auto``: refuse only surrogates that fit neither task (with the classification message)."""
+    try:
+        _check_surrogates(surrogates)
+    except ValueError as classification_error:
+        try:
+            _check_surrogates(surrogates, "regression")
+        except ValueError:
+            raise classification_error from None
 
 
 def _check_attribution_methods(methods: list[str]) -> None:

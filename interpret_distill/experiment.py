@@ -23,7 +23,7 @@ from .data import load_dataset
 from .compute import resolve_device
 from .errors import ConfigError, UserInputError
 from .memory import check_memory
-from .models import predict_proba
+from .models import predict_outputs
 from .parallel import open_engine
 from .progress import progress_bar
 from .provenance import Timer, library_versions
@@ -109,9 +109,10 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages = progress_bar(total=6 + compressing, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
+        cfg = cfg.for_task(dataset.task)  # data.task resolved; a regression's own defaults (student loss, surrogates)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
         check_patch_features(cfg, dataset.image_shape)
-        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
+        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_outputs)
     stages.update()
     with timer.stage("teacher"):
         teacher_module, teacher_info = resolve_teacher(dataset, cfg.teacher, cfg.seed, teacher=teacher,
@@ -126,7 +127,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages.update()
     teacher_model = FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference",
                                 "reference", teacher_module, fit_seconds=timer.seconds["teacher"])
-    teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
+    # probabilities of a classifier, the (n, 1) predictions of a regressor: "outputs" from here on
+    teacher_probs = {s: predict_outputs(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
         students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs,
                                                              keep_widths=compressing)
