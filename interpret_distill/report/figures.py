@@ -481,7 +481,7 @@ def student_comparison(run: Run) -> Figure:
     return fig
 
 
-def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
+def frontier_plot(df: pd.DataFrame, split: str = "test", metric: str = "fidelity (agreement with teacher)") -> Figure:
     """Fidelity against complexity, one panel per kind, points and Pareto front per regime.
 
     Complexity ticks are plain numbers (5, 10, 20, 50, ...) on a log axis. A kind whose fits all have one
@@ -495,6 +495,7 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
     Args:
         df: a sweep table (``run.sweep``, :func:`~interpret_distill.sweep.sweep_surrogates`).
         split: ``"val"`` or ``"test"``: whose fidelity to plot.
+        metric: what the fidelity column measures, for the y axis (a regression's: R² to the teacher).
 
     Returns:
         The figure.
@@ -560,7 +561,7 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(f"complexity ({units}, log scale)")
         ax.set_title(kind)
-        ax.set_ylabel(f"{split} fidelity (agreement with teacher)")
+        ax.set_ylabel(f"{split} {metric}")
         ax.grid(True, alpha=0.3)
         if not single:  # a single-complexity panel names its regimes on the axis
             ax.legend(fontsize="small", title="regime", title_fontsize="small")
