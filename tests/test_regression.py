@@ -113,6 +113,18 @@ def test_classification_settings_on_a_regression_config_are_refused():
     cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, regimes=["hard", "soft"])
     with pytest.raises(ConfigError, match="argmax class, which a regression teacher does not have"):
         cfg.for_task("regression")
+    cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, surrogates=[{"kind": "naive_bayes"}])
+    with pytest.raises(ConfigError, match=r"surrogates.0.params \(naive_bayes\) for a regression: unknown"):
+        cfg.for_task("regression")
+
+
+def test_the_regression_defaults_of_a_config():
+    cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, transfer={"augmentation": "mixup", "n_synthetic": 10})
+    resolved = cfg.for_task("regression")
+    assert resolved.student.loss == "mse" and resolved.data.task == "regression"
+    assert [s.kind for s in resolved.surrogates] == ["tree", "linear", "additive"]
+    assert resolved.fitted_regimes() == ["ground_truth", "soft", "soft+transfer"]
+    assert cfg.for_task("classification").surrogates == cfg.surrogates  # a classification keeps its defaults
 
 
 # ---- metrics, computed by hand ----

@@ -447,11 +447,13 @@ def student_comparison(run: Run) -> Figure:
     """
     logs = run.info["students"]
     metrics = run.metrics.set_index("model")
+    regression = run.task == "regression"  # scores: minus the MSE; test columns: R² to the teacher and the truth
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     curve, dots = fig.subplots(1, 2)
     # the score is the agreement minus a tie-break below one row (training.fidelity_score_fn), hence the names
-    for colour, role, score in (("C0", "distilled", "val fidelity − KL tie-break"),
-                                ("C1", "scratch", "val accuracy − NLL tie-break")):
+    scores = (("val −MSE to the teacher", "val −MSE to the truth") if regression else
+              ("val fidelity − KL tie-break", "val accuracy − NLL tie-break"))
+    for colour, role, score in (("C0", "distilled", scores[0]), ("C1", "scratch", scores[1])):
         log = logs[role]
         size = f" ({log['size']})" if log.get("size") else ""  # runs before the width sweep lack it
         curve.plot(range(1, len(log["val_scores"]) + 1), log["val_scores"], color=colour,
@@ -465,15 +467,16 @@ def student_comparison(run: Run) -> Figure:
     curve.legend(fontsize=8)
     names = ["teacher", "student", "student_scratch"]
     y = np.arange(len(names))
+    labels = {"accuracy": "R² to truth", "fidelity": "R² to teacher"} if regression else {}
     for offset, column, marker in ((-0.12, "accuracy", "o"), (0.12, "fidelity", "D")):
         values = [metrics.loc[n, column] for n in names]
-        dots.scatter(values, y + offset, marker=marker, s=36, label=column, zorder=3)
+        dots.scatter(values, y + offset, marker=marker, s=36, label=labels.get(column, column), zorder=3)
         for yi, v in zip(y + offset, values):
             dots.annotate(f"{v:.3f}", (v, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
     dots.set_yticks(y, names)
     dots.set_ylim(len(names) - 0.5, -0.5)  # teacher on top
     low = min(metrics.loc[names, ["accuracy", "fidelity"]].min())
-    dots.set_xlim(max(0.0, low - 0.02), 1.015)  # room for the value labels
+    dots.set_xlim(low - 0.02 if regression else max(0.0, low - 0.02), 1.015)  # room for the value labels
     dots.grid(True, axis="x", alpha=0.3)
     dots.set_xlabel("test score")
     dots.set_title("Test split", fontsize=10)

@@ -261,6 +261,7 @@ def render_report(run_dir: str | Path) -> Path:
         "caveats": run.info.get("warnings", []),  # absent from runs saved before it was recorded
         "split_line": split_line(run.dataset),
         "readability": table(pixels_vs_patches(metrics), READABILITY_COLUMNS),
+        "student_figure": figures.to_data_uri(figures.student_comparison(run)),
         "frontier_figure": figures.to_data_uri(figures.frontier_plot(
             run.sweep, split="test", metric="R² to teacher" if regression else "fidelity (agreement with teacher)")),
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
@@ -276,12 +277,11 @@ def render_report(run_dir: str | Path) -> Path:
         "script": (TEMPLATES / "sortable.js").read_text(),
     }
     if regression:  # the one place the report reads the task: a regression's own sections
-        context.update(regression_section.context(run, ordered), student_figure=None)
+        context.update(regression_section.context(run, ordered))
     else:
         context.update(summary=_summary(run), comparison=table(ordered, METRIC_COLUMNS),
                        agreement_figure=figures.to_data_uri(figures.agreement_matrices(run)),
-                       surrogates=_surrogate_sections(run), beside_truth=None,
-                       student_figure=figures.to_data_uri(figures.student_comparison(run)))
+                       surrogates=_surrogate_sections(run), beside_truth=None)
     html_text = _environment().get_template("report.html").render(**context)
     path = Path(run_dir) / "report.html"
     path.write_text(html_text, encoding="utf-8")
