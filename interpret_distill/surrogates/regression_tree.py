@@ -106,8 +106,13 @@ class TreeSurrogateRegressor(RegressorSurrogateBase):
 
         Returns:
             ``(n,)`` float64.
+
+        Raises:
+            ValueError: a depth that is not a non-negative integer.
         """
         X = self._validated(X)
+        if isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer)) or depth < 0:
+            raise ValueError(f"depth must be a non-negative integer (0 is the root), got {depth!r}.")
         node = self.estimator_.apply(X)
         parent = node_parents(self.estimator_.tree_)
         too_deep = self.node_depth_[node] > depth

@@ -56,3 +56,10 @@ def test_sample_weights_move_the_leaf_means():
     tree = TreeSurrogateRegressor(max_depth=1).fit(X, [0.0, 3.0, 10.0], sample_weight=[2.0, 1.0, 1.0])
     assert tree.predict([[0.0], [1.0]]).tolist() == [1.0, 10.0]
     assert tree.target_mean_ == pytest.approx(13.0 / 4)
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, True])
+def test_predict_at_depth_refuses_a_bad_depth(depth):
+    tree = TreeSurrogateRegressor(max_depth=1).fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(ValueError, match="depth must be a non-negative integer"):
+        tree.predict_at_depth([[0.0]], depth)
