@@ -26,7 +26,7 @@ by task.
 from __future__ import annotations
 
 from ._base import SurrogateBase
-from ._export import export_text, tree_thresholds
+from ._export import export_regression_text, export_text, tree_thresholds
 from ._regression_base import RegressorSurrogateBase
 from .additive import AdditiveSurrogateRegressor
 from .linear import LinearSurrogate
@@ -53,6 +53,7 @@ __all__ = [
     "check_surrogate_params",
     "kind_label",
     "surrogate_registry",
+    "export_regression_text",
     "export_text",
     "tree_thresholds",
 ]

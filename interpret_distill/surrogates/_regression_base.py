@@ -4,7 +4,7 @@ A regression surrogate explains a model that predicts a number. It is fitted on 
 target itself, or the teacher's predicted values. Its learned state mirrors the classifiers' (``complexity_``,
 ``complexity_score_``), its ``score`` is scikit-learn's R² (to the teacher, when ``y`` is the teacher's output:
 the regression fidelity), and its class attributes feed the registry
-``interpret_distill.surrogates.REGRESSION_SURROGATES`` as :class:`~._base.SurrogateBase`'s feed ``SURROGATES``.
+``interpret_distill.surrogates.REGRESSION_SURROGATES``, as the classifiers' feed ``SURROGATES``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import Count
 from ._regression_base import RegressorSurrogateBase
 
+# The most knot values fitted at once: the solve holds a dense (knots x knots) matrix (5,000: 200 MB, seconds).
+MAX_KNOTS = 5000
 # A ridge on the knot values, relative to the mean of the system's diagonal: it decides the directions the data and
 # the smoothing leave open (more features than rows, a knot with no training row near it and no smoothing) in
 # favour of small values, and keeps the solve well conditioned; elsewhere it shrinks the fit by about 1e-6.
@@ -45,7 +47,8 @@ class AdditiveSurrogateRegressor(RegressorSurrogateBase):
     features whose shapes vary most on the training rows (weighted variance of ``shape_j(x_j)``) are kept and
     the model is refitted on them alone; the others get the zero shape.
 
-    Cost: ``O(n d + (d n_knots)^3)`` time and ``(d n_knots)^2`` memory, for tabular inputs (tens of features).
+    Cost: ``O(n d + (d n_knots)^3)`` time and ``(d n_knots)^2`` memory, for tabular inputs (tens of features);
+    more than ``MAX_KNOTS`` (5,000) knot values in all is refused.
 
     Args:
         n_knots: Knots per feature (at least 2; a feature with fewer distinct training values gets one knot per
@@ -91,6 +94,11 @@ class AdditiveSurrogateRegressor(RegressorSurrogateBase):
         X = np.asarray(X, dtype=np.float64)
         self.knots_ = [self._knots(X[:, j]) for j in range(X.shape[1])]
         candidates = [j for j in range(X.shape[1]) if len(self.knots_[j]) > 1]
+        total = sum(len(self.knots_[j]) for j in candidates)
+        if total > MAX_KNOTS:
+            raise ValueError(f"the additive surrogate would fit {total} knot values ({len(candidates)} features), "
+                             f"more than {MAX_KNOTS}; lower n_knots (e.g. to {max(2, MAX_KNOTS // len(candidates))})"
+                             f" or fit it on fewer features.")
         self.intercept_ = float(np.average(y, weights=sw))
         self.values_ = self._solve(X, y, sw, candidates)
         if self.max_features is not None and len(candidates) > self.max_features:

@@ -60,6 +60,7 @@ class LinearSurrogateRegressor(RegressorSurrogateBase):
     complexity_unit = "non-zero coefficients"
     default_grid = tuple(
         [{"penalty": "lasso", "alpha": a} for a in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)]
+        + [{"penalty": "elasticnet", "alpha": a, "l1_ratio": 0.5} for a in (0.01, 0.1)]
         + [{"penalty": "ridge", "alpha": a} for a in (0.0001, 0.01, 1.0)]
     )
     native_decomposition = "linear_value"

@@ -7,6 +7,7 @@ from sklearn.metrics import r2_score
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._export import export_regression_text
 from ._nodes import node_depths, node_parents, path_contributions
 from ._regression_base import RegressorSurrogateBase, regression_target
 
@@ -106,8 +107,13 @@ class TreeSurrogateRegressor(RegressorSurrogateBase):
 
         Returns:
             ``(n,)`` float64.
+
+        Raises:
+            ValueError: a depth that is not a non-negative integer.
         """
         X = self._validated(X)
+        if isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer)) or depth < 0:
+            raise ValueError(f"depth must be a non-negative integer (0 is the root), got {depth!r}.")
         node = self.estimator_.apply(X)
         parent = node_parents(self.estimator_.tree_)
         too_deep = self.node_depth_[node] > depth
@@ -139,3 +145,28 @@ class TreeSurrogateRegressor(RegressorSurrogateBase):
         values = regression_target(y, X.shape[0])
         return np.array([r2_score(values, self.predict_at_depth(X, k), sample_weight=sample_weight)
                          for k in range(self.complexity_["depth"] + 1)])
+
+    def export_text(self, feature_names=None, decimals=2, unscale=None, value_unscale=None):
+        """Render the tree as indented if/else rules with the predicted value at each leaf.
+
+        Args:
+            feature_names: ``d`` names; defaults to ``feature_names_in_`` when fitted on a DataFrame, else
+                ``feature_0 ... feature_{d-1}``.
+            decimals: Digits after the decimal point for thresholds and values.
+            unscale: Optional ``(offset, scale)`` pair of ``(d,)`` arrays: thresholds are shown as
+                ``threshold * scale + offset``, in the units of the data before it was standardised for fitting.
+            value_unscale: Optional ``(offset, scale)`` floats: leaf values in the target's original units.
+
+        Returns:
+            Multi-line string; each leaf reads ``value: <prediction>``.
+
+        Example:
+            >>> import numpy as np
+            >>> tree = TreeSurrogateRegressor(max_depth=1).fit(np.array([[0.0], [1.0]]), [2.0, 4.0])
+            >>> print(tree.export_text(feature_names=["age"]))
+            |--- age <= 0.50
+            |   |--- value: 2.00
+            |--- age >  0.50
+            |   |--- value: 4.00
+        """
+        return export_regression_text(self, feature_names, decimals, unscale, value_unscale)

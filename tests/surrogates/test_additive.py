@@ -68,3 +68,10 @@ def test_shape_function_refuses_bad_arguments(fitted):
         gam.shape_function(3, [0.0])
     with pytest.raises(ValueError, match=r"grid must be 1-D values of one feature, got shape \(2, 2\)"):
         gam.shape_function(0, np.zeros((2, 2)))
+
+
+def test_too_many_knots_are_refused_with_the_fix():
+    X = np.random.default_rng(0).normal(size=(40, 400))
+    with pytest.raises(ValueError, match=r"would fit 6400 knot values \(400 features\), more than 5000; lower "
+                                         r"n_knots \(e.g. to 12\) or fit it on fewer features\."):
+        AdditiveSurrogateRegressor().fit(X, X[:, 0])

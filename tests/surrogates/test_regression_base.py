@@ -49,6 +49,7 @@ def test_registry_by_task():
     assert surrogate_registry("classification") is SURROGATES and surrogate_registry() is SURROGATES
     assert {kind: cls.complexity_unit for kind, cls in REGRESSION_SURROGATES.items()} == {
         "tree": "leaves", "linear": "non-zero coefficients", "additive": "features"}
+    assert {p["penalty"] for p in LinearSurrogateRegressor.default_grid} == {"ridge", "lasso", "elasticnet"}
     for kind, cls in REGRESSION_SURROGATES.items():
         assert cls.kind == kind and cls.title and cls.default_grid
         for params in cls.default_grid:

@@ -56,3 +56,21 @@ def test_sample_weights_move_the_leaf_means():
     tree = TreeSurrogateRegressor(max_depth=1).fit(X, [0.0, 3.0, 10.0], sample_weight=[2.0, 1.0, 1.0])
     assert tree.predict([[0.0], [1.0]]).tolist() == [1.0, 10.0]
     assert tree.target_mean_ == pytest.approx(13.0 / 4)
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, True])
+def test_predict_at_depth_refuses_a_bad_depth(depth):
+    tree = TreeSurrogateRegressor(max_depth=1).fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(ValueError, match="depth must be a non-negative integer"):
+        tree.predict_at_depth([[0.0]], depth)
+
+
+def test_rules_show_thresholds_and_values_in_the_original_units():
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])  # only age separates the values
+    tree = TreeSurrogateRegressor(max_depth=1).fit(X, [-1.0, -1.0, 1.0, 1.0])
+    rules = tree.export_text(feature_names=["age", "sex"], decimals=1,
+                             unscale=(np.array([50.0, 0.0]), np.array([10.0, 1.0])), value_unscale=(150.0, 75.0))
+    assert rules.splitlines() == ["|--- age <= 65.0", "|   |--- value: 75.0", "|--- age >  65.0",
+                                  "|   |--- value: 225.0"]
+    with pytest.raises(ValueError, match="feature_names has 1 entries but the surrogate was fitted on 2 features"):
+        tree.export_text(feature_names=["age"])
