@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..artifacts import safe_filename
 from ..runs import Run
 from ..surrogates import base_kind, surrogate_registry
-from .figures import _grid, plot_text, to_data_uri
+from .figures import RULE_DECIMALS, _grid, plot_text, to_data_uri
 from .tables import table
 
 METRIC_COLUMNS = [
@@ -204,7 +204,7 @@ def surrogate_sections(run: Run) -> list[dict]:
     data = run.dataset
     names = data["feature_names"]
     feature_offset, feature_scale = np.asarray(data["scaling"]["offset"]), np.asarray(data["scaling"]["scale"])
-    _, scale = target_scale(run)
+    target = target_scale(run)
     registry = surrogate_registry("regression")
     sections = []
     for row in run.metrics[(run.metrics.family == "surrogate") & (run.metrics.role == "distilled")].itertuples():
@@ -216,7 +216,8 @@ def surrogate_sections(run: Run) -> list[dict]:
         if hasattr(model, "coef_"):
             section["figures"].append(to_data_uri(coefficient_bars(model, names)))
         if hasattr(model, "shape_function"):
-            section["figures"].append(to_data_uri(shape_plots(model, names, feature_offset, feature_scale, scale)))
+            section["figures"].append(to_data_uri(shape_plots(model, names, feature_offset, feature_scale,
+                                                              target[1])))
         if hasattr(model, "variance_explained_by_depth"):
             depth = variance_by_depth(model, run.X_test, run.test_probs["teacher"])
             section["table"] = table(depth, [("depth", "depth", "{:.0f}"),
@@ -225,7 +226,11 @@ def surrogate_sections(run: Run) -> list[dict]:
             section["caption"] += (" The table gives the R² to the teacher's test predictions of the tree cut at each "
                                    "depth: how much of the teacher's variance each level of splits explains.")
         if hasattr(model, "export_text"):
-            section["rules"] = model.export_text(feature_names=names)
+            section["rules"] = model.export_text(feature_names=names, decimals=RULE_DECIMALS,
+                                                 unscale=(feature_offset, feature_scale), value_unscale=target)
+            synthetic = ", synthetic transfer rows included" if row.regime == "soft+transfer" else ""
+            section["caption"] += (" Thresholds and leaf values are in the data's original units; each leaf's value is "
+                                   f"the mean of its fitting rows{synthetic}.")
         sections.append(section)
     return sections
 
