@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
+from .data_config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
 from .errors import DataError, first_line
 from .image_folder import list_image_folder, read_images
 from .splits import count_shared_rows, declared_split, drawn_split, overlap_note

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import SPLITS, DataConfig
+from .data_config import SPLITS, DataConfig
 from .errors import DataError, first_line
 
 
