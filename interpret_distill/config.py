@@ -382,7 +382,8 @@ class ExperimentConfig(StrictSection):
 
         Raises:
             ConfigError: a setting that only a classification has (a ``kd`` loss, a ``hard`` regime, the
-                ``compression`` section, a classification-only surrogate kind or parameter).
+                ``compression`` section, surrogates on patch features, a classification-only surrogate kind or
+                parameter).
 
         Example:
             >>> cfg = ExperimentConfig(name="x", data={"name": "diabetes"}).for_task("regression")
@@ -412,6 +413,10 @@ class ExperimentConfig(StrictSection):
                               f"have; use {', '.join(REGRESSION_REGIMES)}")
         if self.compression is not None:
             raise ConfigError("the compression section compares classifiers only; remove it for a regression run")
+        on_patches = [i for i, s in enumerate(self.surrogates) if s.features == "patches"]
+        if on_patches:
+            raise ConfigError(f"surrogates.{on_patches[0]}.features is patches, which only classification surrogates "
+                              "read; set features: pixels for a regression run")
         surrogates = self.surrogates
         if "surrogates" not in self.model_fields_set:
             from .surrogates import surrogate_registry

@@ -113,6 +113,9 @@ def test_classification_settings_on_a_regression_config_are_refused():
     cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, regimes=["hard", "soft"])
     with pytest.raises(ConfigError, match="argmax class, which a regression teacher does not have"):
         cfg.for_task("regression")
+    cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, surrogates=[{"kind": "tree", "features": "patches"}])
+    with pytest.raises(ConfigError, match="surrogates.0.features is patches, which only classification surrogates"):
+        cfg.for_task("regression")
     cfg = ExperimentConfig(name="x", data={"name": "diabetes"}, surrogates=[{"kind": "naive_bayes"}])
     with pytest.raises(ConfigError, match=r"surrogates.0.params \(naive_bayes\) for a regression: unknown"):
         cfg.for_task("regression")
