@@ -23,19 +23,21 @@ from .errors import ModelFileError
 from .image_features import PatchSurrogate
 from .models import MLP, Centre, ResNet, SmallCNN, build_network, load_torchscript
 from .soft_tree import SoftDecisionTree
-from .surrogates import SURROGATES
+from .surrogates import TASKS
 
 if TYPE_CHECKING:
     from .data import Dataset
 
 # The types a surrogate file may name beyond those skops trusts by default (numpy arrays, builtin containers,
-# scikit-learn estimators): the registered surrogates, under their module's path and under the path they had before
-# surrogates.py became a package (runs saved by 0.1.0 name `interpret_distill.surrogates.TreeSurrogate`), the
-# tree structure inside a decision tree, and the wrapper of a surrogate fitted on image patch features. Anything else
-# (a function such as os.system or builtins.eval, an unknown class) is refused before loading.
+# scikit-learn estimators): the registered surrogates of every task (classification and regression), under their
+# module's path and under the path they had before surrogates.py became a package (runs saved by 0.1.0 name
+# `interpret_distill.surrogates.TreeSurrogate`), the tree structure inside a decision tree, and the wrapper of a
+# surrogate fitted on image patch features. Anything else (a function such as os.system or builtins.eval, an unknown
+# class) is refused before loading.
+_REGISTERED = [cls for registry in TASKS.values() for cls in registry.values()]
 TRUSTED_TYPES = frozenset(
-    {f"{cls.__module__}.{cls.__name__}" for cls in SURROGATES.values()}
-    | {f"interpret_distill.surrogates.{cls.__name__}" for cls in SURROGATES.values()}
+    {f"{cls.__module__}.{cls.__name__}" for cls in _REGISTERED}
+    | {f"interpret_distill.surrogates.{cls.__name__}" for cls in _REGISTERED}
     | {"sklearn.tree._tree.Tree", f"{PatchSurrogate.__module__}.{PatchSurrogate.__name__}"}
 )
 

@@ -93,6 +93,8 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
                     teacher_test_probs: np.ndarray) -> AttributionResult:
     """Explain the teacher's predicted class on a seeded subset of test rows for the teacher, student and surrogates.
 
+    A regression's models are explained on their predicted value (the single output, target 0).
+
     Perturbation methods perturb whole patches of image data (:func:`perturbation_patch`); every pixel of a patch
     then carries the patch's attribution, so heatmaps show it upsampled onto the image.
 
@@ -100,7 +102,8 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
         cfg: the experiment config (its ``attribution`` section chooses methods, examples, baseline and patches).
         dataset: the splits (the baseline's mean comes from train).
         models: every fitted model; the teacher, the distilled student and the distilled surrogates are explained.
-        teacher_test_probs: the teacher's test probabilities (their argmax is the explained class).
+        teacher_test_probs: the teacher's test probabilities (their argmax is the explained class), or a regression
+            teacher's ``(n, 1)`` predictions.
 
     Returns:
         The :class:`AttributionResult`, with ``agreement``, ``faithfulness`` and ``faithfulness_curves`` tables.
@@ -109,12 +112,13 @@ def run_attribution(cfg: ExperimentConfig, dataset: Dataset, models: list[Fitted
     examples = explained_examples(cfg, len(dataset.X_test))
     n = len(examples)
     X = dataset.X_test[examples]
-    targets = teacher_test_probs[examples].argmax(1)
+    targets = teacher_test_probs[examples].argmax(1)  # a regression's one output: 0, its predicted value
     baseline = resolve_baseline(spec.baseline, X, dataset.train_mean)
     result = AttributionResult(examples, targets, baseline, X)
     patch = perturbation_patch(cfg, dataset.image_shape)
+    explained = "predicted value" if dataset.task == "regression" else "teacher's predicted class"
     result.info = {"methods": spec.methods, "examples": int(n), "baseline": spec.baseline,
-                   "explained_class": "teacher's predicted class", "split": "test", "perturbation_patch": patch}
+                   "explained_class": explained, "split": "test", "perturbation_patch": patch}
     if not spec.methods:
         return result
     explained = {m.name: m.model for m in models if m.role in ("reference", "distilled")}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import AfterValidator, BaseModel, StrictInt, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
 from ._config_base import StrictSection, did_you_mean
 from .compression_config import CompressionConfig
+from .data_config import MAX_SYNTHETIC, DataConfig  # DataConfig re-exported: every section is imported from config
 from .errors import ConfigError, UserInputError
 
 
@@ -21,165 +21,9 @@ DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REGIMES = ("ground_truth", "hard", "hard+transfer", "soft", "soft+transfer")
 DISTILLED_REGIMES = ("soft", "soft+transfer")  # the others are baselines
-SKLEARN_DATASETS = ("digits", "breast_cancer", "wine", "iris")
-SYNTHETIC_DATASETS = ("digits28",)  # generated at run time (interpret_distill.synthetic)
-# the data sources that read each optional data key: set for any other source it would be silently ignored
-SOURCE_KEYS = {"path": ("csv", "parquet", "npz", "torchvision", "image_folder"), "target": ("csv", "parquet"),
-               "features": ("csv", "parquet"), "categorical": ("csv", "parquet"),
-               "image_shape": ("csv", "parquet", "npz"), "encoding": ("csv",), "split_column": ("csv", "parquet"),
-               "max_test_overlap": ("csv", "parquet", "npz", "image_folder"), "image_size": ("image_folder",),
-               "color": ("image_folder",), "n_rows": ("synthetic",)}
-# the sources whose data.path may be a mapping of split -> file (image folders declare theirs as subfolders)
-SPLIT_FILE_SOURCES = ("csv", "parquet")
-SPLITS = ("train", "val", "test")
-DEFAULT_SPLIT_COLUMN = "split"
-MAX_SYNTHETIC = 1_000_000
-
-
-class DataConfig(StrictSection):
-    """Where the data comes from and how it is split."""
-
-    source: Literal["sklearn", "csv", "parquet", "npz", "torchvision", "image_folder", "synthetic"] = "sklearn"
-    name: str | None = Field(None, description="built-in dataset name (source: sklearn / torchvision / synthetic)")
-    path: str | dict[str, str] | None = Field(
-        None, description="file path (source: csv / parquet / npz), or for csv / parquet a declared split as a "
-                          "mapping {train: file, val: file (optional), test: file}; image_folder: the folder"
-    )
-    target: str | None = Field(None, description="target column (csv / parquet)")
-    features: list[str] | None = Field(None, description="feature subset (csv / parquet)")
-    categorical: list[str] = Field(default_factory=list, description="columns to one-hot encode")
-    image_shape: tuple[StrictInt, ...] | None = Field(
-        None, strict=False, description="(channels, height, width) or (height, width) of flat image rows"
-    )  # not strict: YAML and run.json give a list
-    image_size: tuple[StrictInt, StrictInt] | None = Field(
-        None, strict=False, description="image_folder: [height, width] every image is resized to (null: every image "
-                                        "must have the first one's size)"
-    )  # not strict: YAML and run.json give a list
-    color: Literal["grayscale", "rgb"] = Field("grayscale", description="image_folder: one channel or three")
-    n_rows: int | None = Field(None, gt=0, description="synthetic: how many images to generate (default 5,000)")
-    encoding: str = Field("utf-8", description="text encoding of a CSV file, e.g. latin-1 or cp1252")
-    split_column: str | None = Field(
-        DEFAULT_SPLIT_COLUMN, description="csv / parquet: the column declaring each row's split (train / val / "
-                                          "test), used when the file has it; null: no such column"
-    )
-    test_size: float = Field(0.25, gt=0, lt=1, description="share of rows drawn for test; ignored with a declared "
-                                                           "split (its test rows are the test split)")
-    val_size: float = Field(0.15, gt=0, lt=1, description="share of rows drawn for validation; with a declared "
-                                                          "split and no val rows: the share carved from its train rows")
-    max_test_overlap: float = Field(
-        0.01, ge=0, le=1, description="declared splits: the largest share of test rows that may equal a train row "
-                                      "exactly (more is refused; any is warned about)"
-    )
-    max_rows: int | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _source_fields(self) -> "DataConfig":
-        if self.source in ("sklearn", "torchvision", "synthetic") and not self.name:
-            raise ValueError(f"data.name is required when data.source is {self.source!r}")
-        builtin = {"sklearn": SKLEARN_DATASETS, "synthetic": SYNTHETIC_DATASETS}.get(self.source)
-        if builtin and self.name not in builtin:
-            raise ValueError(f"data.name: unknown {'built-in' if self.source == 'sklearn' else self.source} dataset "
-                             f"{self.name!r}{did_you_mean(self.name, builtin)}; choose one of: {', '.join(builtin)}")
-        for key, sources in SOURCE_KEYS.items():
-            # a resolved config (run.json) sets every key: only a value other than the default was chosen
-            default = type(self).model_fields[key].get_default(call_default_factory=True)
-            given = key in self.model_fields_set and getattr(self, key) not in (None, default)
-            if given and self.source not in sources:
-                raise ValueError(f"data.{key} is read only for data.source {' / '.join(sources)}, not "
-                                 f"{self.source!r}; remove it or change data.source")
-        if isinstance(self.path, dict):
-            _check_split_files(self.path, self.source)
-        if self.source in ("csv", "parquet", "npz", "image_folder") and not self.path:
-            raise ValueError(f"data.path is required when data.source is {self.source!r}")
-        if self.source in ("csv", "parquet") and not self.target:
-            raise ValueError(f"data.target (the label column) is required when data.source is {self.source!r}")
-        if self.test_size + self.val_size >= 0.9:
-            raise ValueError("data.test_size + data.val_size must leave at least 10% of rows for training")
-        if self.target and self.features and self.target in self.features:
-            raise ValueError(f"data.features lists the target column {self.target!r}; remove it from data.features")
-        if self.features is not None:
-            if not self.features:
-                raise ValueError("data.features is empty; list the feature columns or leave it out to use all")
-            repeated = sorted({f for f in self.features if self.features.count(f) > 1})
-            if repeated:
-                raise ValueError(f"data.features lists {repeated} more than once; list each column once")
-            outside = [c for c in self.categorical if c not in self.features]
-            if outside:
-                raise ValueError(f"data.categorical names {outside}, which are not in data.features; add them there")
-        if self.target and self.target in self.categorical:
-            raise ValueError(f"data.categorical lists the target column {self.target!r}; "
-                             "targets are always categorical")
-        if self.split_column and self.split_column in [self.target, *(self.features or []), *self.categorical]:
-            raise ValueError(f"data.split_column {self.split_column!r} is also the target or a feature; a column "
-                             "declaring the split cannot be either: rename one, or set data.split_column: null if "
-                             "the file declares no split")
-        return self
-
-    def files(self) -> dict[str, str]:
-        """The data files by split (``{"": path}`` for a single file; empty for built-in datasets).
-
-        Example:
-            >>> DataConfig(source="csv", path={"train": "a.csv", "test": "b.csv"}, target="y").files()
-            {'train': 'a.csv', 'test': 'b.csv'}
-            >>> DataConfig(source="npz", path="d.npz").files()
-            {'': 'd.npz'}
-        """
-        if isinstance(self.path, dict):
-            return dict(self.path)
-        return {"": self.path} if self.path and self.source in ("csv", "parquet", "npz") else {}
-
-    def location(self) -> str:
-        """Where the data comes from, for messages: the file, the split files joined by ``+``, or the name.
-
-        Example:
-            >>> DataConfig(source="csv", path={"train": "a.csv", "test": "b.csv"}, target="y").location()
-            'a.csv + b.csv'
-        """
-        return " + ".join(self.files().values()) or str(self.path or self.name)
-
-    @field_validator("image_shape")
-    @classmethod
-    def _image_shape(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        if value is None:
-            return None
-        if len(value) not in (2, 3) or any(s <= 0 for s in value):
-            raise ValueError(f"data.image_shape must be [channels, height, width] or [height, width] of positive "
-                             f"sizes, got {list(value)}")
-        return (1, *value) if len(value) == 2 else value
-
-    @field_validator("image_size")
-    @classmethod
-    def _image_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
-        if value is not None and min(value) <= 0:
-            raise ValueError(f"data.image_size must be [height, width] of positive sizes, got {list(value)}")
-        return value
-
-    @field_validator("encoding")
-    @classmethod
-    def _encoding(cls, value: str) -> str:
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {value!r}; use e.g. utf-8, latin-1 or cp1252") from None
-        return value
-
-
-def _check_split_files(files: dict[str, str], source: str) -> None:
-    """A ``data.path`` mapping names a train and a test file (val optional), for a source that reads such files."""
-    if source not in SPLIT_FILE_SOURCES:
-        raise ValueError(f"data.path as a mapping of split -> file is read only for data.source "
-                         f"{' / '.join(SPLIT_FILE_SOURCES)}, not {source!r}; give one file (an .npz declares its "
-                         "split with arrays X_train, y_train, X_test, y_test and optionally X_val, y_val; an image "
-                         "folder with subfolders train/ and test/)")
-    unknown = [key for key in files if key not in SPLITS]
-    if unknown:
-        raise ValueError(f"data.path: unknown split {unknown[0]!r}{did_you_mean(unknown[0], SPLITS)}; name the "
-                         "files train, val (optional) and test")
-    if not {"train", "test"} <= set(files) or not all(files.values()):
-        raise ValueError("data.path as a mapping needs a train and a test file, e.g. {train: data/train.csv, "
-                         "test: data/test.csv} (val is optional: it is carved from train when left out)")
-
-
+# a regression teacher has no argmax: its surrogates fit the truth, or its values on training or transfer rows
+REGRESSION_REGIMES = ("ground_truth", "soft", "soft+transfer")
+REGRESSION_STUDENT_LOSS = "mse"  # a regression student's default loss: MSE to the teacher (alpha mixes in labels)
 LayerWidths = list[Annotated[int, Field(gt=0)]]
 
 
@@ -254,11 +98,11 @@ class TeacherConfig(StrictSection):
 
 
 def _registered_kind(kind: str) -> str:
-    from .surrogates import SURROGATES  # the registry: scikit-learn only, no torch
+    from .surrogates import TASKS  # the registries: scikit-learn only, no torch
 
-    if kind not in SURROGATES:
-        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, SURROGATES)}; "
-                         f"allowed: {', '.join(SURROGATES)}")
+    kinds = list(dict.fromkeys(k for registry in TASKS.values() for k in registry))  # a task's own: for_task
+    if kind not in kinds:
+        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, kinds)}; allowed: {', '.join(kinds)}")
     return kind
 
 
@@ -636,7 +480,76 @@ class ExperimentConfig(StrictSection):
             ['ground_truth', 'hard', 'soft']
         """
         has_transfer = bool(self.transfer.recipes())
-        return [r for r in self.regimes if has_transfer or not r.endswith("+transfer")]
+        allowed = REGRESSION_REGIMES if self.data.task == "regression" else REGIMES
+        return [r for r in self.regimes if (has_transfer or not r.endswith("+transfer")) and r in allowed]
+
+    def for_task(self, task: str) -> "ExperimentConfig":
+        """This config for the dataset's task: ``data.task`` resolved, and for regression its own defaults.
+
+        A regression run's student loss defaults to ``mse`` (MSE to the teacher) and its surrogates to the
+        regression registry's kinds with their default grids, unless the config set them; the ``hard`` regimes (the
+        teacher's argmax) do not exist for a regression and are left out unless the config named them.
+
+        Args:
+            task: the dataset's task, ``"classification"`` or ``"regression"``.
+
+        Returns:
+            A validated copy (``self`` unchanged).
+
+        Raises:
+            ConfigError: a setting that only a classification has (a ``kd`` loss, a ``hard`` regime, the
+                ``compression`` section, surrogates on patch features, a classification-only surrogate kind or
+                parameter).
+
+        Example:
+            >>> cfg = ExperimentConfig(name="x", data={"name": "diabetes"}).for_task("regression")
+            >>> cfg.data.task, cfg.student.loss, cfg.fitted_regimes()
+            ('regression', 'mse', ['ground_truth', 'soft'])
+        """
+        data = self.data.model_copy(update={"task": task})
+        if task != "regression":
+            if self.data.task == "auto":  # checked against both tasks at load time
+                try:
+                    _check_surrogates(self.surrogates)
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from None
+            return self.model_copy(update={"data": data})
+        student = self.student
+        if "loss" not in student.model_fields_set:
+            student = student.model_copy(update={"loss": REGRESSION_STUDENT_LOSS})
+        from .losses import get_loss  # late: keeps torch out of a plain config import
+
+        try:
+            get_loss(student.loss, "regression", **student.loss_params)
+        except ValueError as exc:
+            raise ConfigError(f"student.loss: {exc} (data {data.location()} is a regression)") from None
+        hard = [r for r in self.regimes if r.startswith("hard")]
+        if hard and "regimes" in self.model_fields_set:
+            raise ConfigError(f"regimes {hard} fit the teacher's argmax class, which a regression teacher does not "
+                              f"have; use {', '.join(REGRESSION_REGIMES)}")
+        if self.compression is not None:
+            raise ConfigError("the compression section compares classifiers only; remove it for a regression run")
+        # ensembles average class probabilities, a soft tree's leaves hold class distributions, born-again students
+        # are compared on accuracy: classification schemes
+        classifying = [name for name, used in (("teacher.members (an ensemble teacher)", self.teacher.members),
+                                               ("student.arch: soft_tree", student.arch == "soft_tree"),
+                                               ("student.born_again", student.born_again)) if used]
+        if classifying:
+            raise ConfigError(f"{classifying[0]} distils classifiers only; remove it for a regression run")
+        on_patches = [i for i, s in enumerate(self.surrogates) if s.features == "patches"]
+        if on_patches:
+            raise ConfigError(f"surrogates.{on_patches[0]}.features is patches, which only classification surrogates "
+                              "read; set features: pixels for a regression run")
+        surrogates = self.surrogates
+        if "surrogates" not in self.model_fields_set:
+            from .surrogates import surrogate_registry
+
+            surrogates = [SurrogateConfig(kind=kind) for kind in surrogate_registry("regression")]
+        try:
+            _check_surrogates(surrogates, "regression")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return self.model_copy(update={"data": data, "student": student, "surrogates": surrogates})
 
     @model_validator(mode="after")
     def _registered_names(self) -> "ExperimentConfig":
@@ -644,23 +557,44 @@ class ExperimentConfig(StrictSection):
         if self.surrogates and not set(self.fitted_regimes()) & set(DISTILLED_REGIMES):
             raise ValueError(f"regimes {self.regimes} has no distilled regime, so no surrogate would be distilled; "
                              f"add {' or '.join(DISTILLED_REGIMES)}, or set surrogates: [] for a student-only run")
-        _check_surrogates(self.surrogates)
+        if self.data.task == "classification":
+            _check_surrogates(self.surrogates)
+        elif self.data.task == "auto":  # for_task checks them again once the task is known
+            _check_surrogates_either_task(self.surrogates)
+        elif "surrogates" in self.model_fields_set:  # regression: its defaults come from for_task
+            _check_surrogates(self.surrogates, "regression")
         _check_attribution_methods(self.attribution.methods)
         return self
 
 
-def _check_surrogates(surrogates: list[SurrogateConfig]) -> None:
-    """Every grid point's names and values against its kind's parameter constraints, without fitting anything."""
+def _check_surrogates(surrogates: list[SurrogateConfig], task: str = "classification") -> None:
+    """Every grid point's names and values against its kind's parameter constraints, without fitting anything.
+
+    Raises:
+        ValueError: naming the entry, the grid point and the problem.
+    """
     from .surrogates import check_surrogate_params
 
     for i, spec in enumerate(surrogates):
         for j, step in enumerate(spec.grid or [{}]):
             where = f"surrogates.{i}" + (f".grid.{j}" if spec.grid else ".params")
             try:
-                check_surrogate_params(spec.kind, **{**spec.params, **step})
+                check_surrogate_params(spec.kind, task=task, **{**spec.params, **step})
             except (ValueError, TypeError) as exc:
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ValueError(f"{where} ({spec.kind}): {detail}") from None
+                raise ValueError(f"{where} ({spec.kind}){' for a regression' if task == 'regression' else ''}: "
+                                 f"{detail}") from None
+
+
+def _check_surrogates_either_task(surrogates: list[SurrogateConfig]) -> None:
+    """``data.task: auto``: refuse only surrogates that fit neither task (with the classification message)."""
+    try:
+        _check_surrogates(surrogates)
+    except ValueError as classification_error:
+        try:
+            _check_surrogates(surrogates, "regression")
+        except ValueError:
+            raise classification_error from None
 
 
 def _check_attribution_methods(methods: list[str]) -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
+from .data_config import DEFAULT_SPLIT_COLUMN, SPLITS, DataConfig
 from .errors import DataError, first_line
 from .image_folder import list_image_folder, read_images
 from .splits import count_shared_rows, declared_split, drawn_split, overlap_note
 from .synthetic import DIGITS28_SHAPE, make_digits28
+from .targets import TargetScaling, regression_values, resolve_task
 
 MIN_ROWS_PER_CLASS = 3  # one per split, so every split sees every class
 NPZ_SPLIT_ARRAYS = "X_train, y_train, X_test, y_test (and optionally X_val, y_val)"
@@ -36,6 +37,10 @@ class Dataset:
     brought teacher was trained on) or ``"drawn"`` here; ``val_origin`` is ``"declared"``, ``"carved"`` (from
     the declared train rows) or ``"drawn"``. ``test_rows_in_train`` counts the test rows that equal a row of the
     declared train split exactly (None for a drawn split). ``notes`` are the caveats warned about while loading.
+
+    ``task`` is ``"classification"`` (``y_*`` int64 class indices into ``class_names``) or ``"regression"``
+    (``y_*`` float32 targets standardised on train, ``target_scaling`` undoes it; ``class_names`` is empty and the
+    networks have one output, ``n_outputs``).
     """
 
     name: str
@@ -56,6 +61,8 @@ class Dataset:
     val_origin: str = "drawn"
     test_rows_in_train: int | None = None
     notes: list[str] = field(default_factory=list)
+    task: str = "classification"
+    target_scaling: TargetScaling | None = None
 
     @property
     def n_features(self) -> int:
@@ -64,6 +71,11 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def n_outputs(self) -> int:
+        """Outputs of the networks: one per class, or one predicted value for regression."""
+        return 1 if self.task == "regression" else self.n_classes
 
     @property
     def train_mean(self) -> np.ndarray:
@@ -98,6 +110,9 @@ class Dataset:
             "split": self.split_origin,
             "val_split": self.val_origin,
             "test_rows_in_train": self.test_rows_in_train,
+            "task": self.task,
+            **({"target_scaling": {"offset": self.target_scaling.offset, "scale": self.target_scaling.scale}}
+               if self.target_scaling else {}),
         }
 
 
@@ -148,11 +163,12 @@ def _load_sklearn(spec: DataConfig) -> _Table:
         "breast_cancer": datasets.load_breast_cancer,
         "wine": datasets.load_wine,
         "iris": datasets.load_iris,
+        "diabetes": datasets.load_diabetes,  # a regression target: disease progression after one year
     }
     bunch = loaders[spec.name]()
     image_shape = (1, 8, 8) if spec.name == "digits" else None
     names = pixel_names(image_shape) if image_shape else [str(n) for n in bunch.feature_names]
-    class_names = [str(n) for n in bunch.target_names]
+    class_names = [str(n) for n in bunch.target_names] if "target_names" in bunch else None
     return _Table(bunch.data.astype(np.float64), bunch.target, names, image_shape, class_names)
 
 
@@ -480,7 +496,7 @@ def _read_table(spec: DataConfig, seed: int) -> _Table:
     return table
 
 
-def _check_table(table: _Table, spec: DataConfig) -> None:
+def _check_table(table: _Table, spec: DataConfig, task: str) -> None:
     X = table.X
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"dataset has {X.shape[0]} rows and {X.shape[1]} feature columns; it needs both")
@@ -495,6 +511,8 @@ def _check_table(table: _Table, spec: DataConfig) -> None:
             f"image_shape {list(table.image_shape)} has {int(np.prod(table.image_shape))} pixels "
             f"but the data has {X.shape[1]} features per row; fix image_shape (its product must equal {X.shape[1]})"
         )
+    if task == "regression":
+        return
     classes, counts = np.unique(table.labels, return_counts=True)
     if len(classes) < 2:
         value = classes[0].item() if hasattr(classes[0], "item") else classes[0]
@@ -502,9 +520,11 @@ def _check_table(table: _Table, spec: DataConfig) -> None:
                         "a classifier needs at least two classes: check data.target")
     few = [f"{c} ({n} rows)" for c, n in zip(classes, counts) if n < MIN_ROWS_PER_CLASS]
     if few:
+        numeric = spec.task == "auto" and np.issubdtype(np.asarray(table.labels).dtype, np.number)
         raise DataError(
             f"class(es) {', '.join(few[:5])}{', ...' if len(few) > 5 else ''} have fewer than {MIN_ROWS_PER_CLASS} "
             "rows, too few for a stratified train/val/test split; add rows or drop those classes"
+            + ("; if the target is a number to predict, set data.task: regression" if numeric else "")
         )
 
 
@@ -522,7 +542,8 @@ def raw_features(spec: DataConfig, split: str | None = None) -> tuple[np.ndarray
 
     Returns:
         ``(X, y, feature_names, class_names)``: ``X`` float32 ``(n, d)``; ``y`` int64 class indices into
-        ``class_names`` (sorted labels of the whole data), which is the order of the teacher's output columns.
+        ``class_names`` (sorted labels of the whole data), which is the order of the teacher's output columns; for
+        a regression target ``y`` is float32 in the target's own units and ``class_names`` is empty.
 
     Raises:
         DataError: ``split`` is given but the data declares no split.
@@ -535,27 +556,35 @@ def raw_features(spec: DataConfig, split: str | None = None) -> tuple[np.ndarray
     if split not in (None, *SPLITS):
         raise ValueError(f"split must be None or one of {', '.join(SPLITS)}, got {split!r}")
     table = _LOADERS[spec.source](spec)
-    y, class_names = _checked_labels(table, spec)
+    y, class_names, task = _checked_labels(table, spec)
     rows = np.ones(len(y), dtype=bool)
     if split is not None:
         if table.split is None:
             raise DataError(f"{spec.location()} declares no split, so it has no {split} rows; declare one (see "
                             "docs/bring_your_own.md) or call raw_features without split")
         rows = table.split == split
-    return table.X[rows].astype(np.float32), y[rows].astype(np.int64), list(table.feature_names), class_names
+    y = y[rows].astype(np.float32 if task == "regression" else np.int64)
+    return table.X[rows].astype(np.float32), y, list(table.feature_names), class_names
 
 
-def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[str]]:
-    """Validate the table, then encode its labels as indices into the sorted class names."""
+def _checked_labels(table: _Table, spec: DataConfig) -> tuple[np.ndarray, list[str], str]:
+    """Validate the table, then its labels: indices into the sorted class names, or a regression's float64 values.
+
+    Returns:
+        ``(y, class_names, task)``; ``class_names`` is empty for regression.
+    """
     try:
-        _check_table(table, spec)
+        task = resolve_task(table.labels, spec.task)
+        _check_table(table, spec, task)
+        if task == "regression":
+            return regression_values(table.labels), [], task
     except DataError as exc:
         raise DataError(f"{spec.location()}: {exc}") from None
     classes, y = np.unique(table.labels, return_inverse=True)
     class_names = table.class_names if table.class_names and len(table.class_names) == len(classes) else [
         str(c) for c in classes
     ]
-    return y, class_names
+    return y, class_names, task
 
 
 def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -570,6 +599,9 @@ def _scaling(X_train: np.ndarray, image: bool) -> tuple[np.ndarray, np.ndarray]:
 
 def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
     """Load the data named by ``spec``, keep its declared split or draw a stratified one, scale on train statistics.
+
+    A regression target (``data.task``, :mod:`interpret_distill.targets`) is standardised on the train rows too, and
+    its split is drawn unstratified.
 
     A declared split (npz arrays, a split column, split files, an image folder's train / test subfolders) keeps its
     test rows exactly; validation is its val rows or is carved from its train rows. Test rows equal to declared train
@@ -591,10 +623,10 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         (3, dtype('float32'))
     """
     table = _read_table(spec, seed)
-    y, class_names = _checked_labels(table, spec)
+    y, class_names, task = _checked_labels(table, spec)
     shared, notes = None, []
     if table.split is None:
-        train, val, test = drawn_split(y, len(class_names), spec, seed)
+        train, val, test = drawn_split(y, len(class_names), spec, seed, stratified=task == "classification")
         split_origin, val_origin = "drawn", "drawn"
     else:
         train, val, test, val_origin = declared_split(table.split, y, class_names, spec, seed)
@@ -610,15 +642,20 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
     def scaled(rows: np.ndarray) -> np.ndarray:
         return ((table.X[rows] - offset) / scale).astype(np.float32)
 
+    target_scaling = TargetScaling.fit(y[train]) if task == "regression" else None
+
+    def targets(rows: np.ndarray) -> np.ndarray:
+        return target_scaling.standardise(y[rows]) if target_scaling else y[rows].astype(np.int64)
+
     name = spec.name or Path(spec.path["train"] if isinstance(spec.path, dict) else spec.path).stem
     return Dataset(
         name=name,
         X_train=scaled(train),
-        y_train=y[train].astype(np.int64),
+        y_train=targets(train),
         X_val=scaled(val),
-        y_val=y[val].astype(np.int64),
+        y_val=targets(val),
         X_test=scaled(test),
-        y_test=y[test].astype(np.int64),
+        y_test=targets(test),
         feature_names=table.feature_names,
         class_names=class_names,
         offset=offset,
@@ -630,4 +667,6 @@ def load_dataset(spec: DataConfig, seed: int = 0) -> Dataset:
         val_origin=val_origin,
         test_rows_in_train=shared,
         notes=notes,
+        task=task,
+        target_scaling=target_scaling,
     )

@@ -24,7 +24,7 @@ from .ensemble import EnsembleTeacher, member_table, resolve_ensemble
 from .compute import resolve_device
 from .errors import ConfigError, UserInputError
 from .memory import check_memory
-from .models import predict_proba
+from .models import predict_outputs
 from .parallel import open_engine
 from .progress import progress_bar
 from .provenance import Timer, library_versions
@@ -110,9 +110,10 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages = progress_bar(total=6 + compressing, enabled=progress, desc=cfg.name, unit="stage")
     with timer.stage("data"):
         dataset = load_dataset(cfg.data, cfg.seed)
+        cfg = cfg.for_task(dataset.task)  # data.task resolved; a regression's own defaults (student loss, surrogates)
         check_students(cfg.student, dataset, cfg.seed)  # before the teacher trains, not after
         check_patch_features(cfg, dataset.image_shape)
-        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_classes)
+        check_memory(cfg, len(dataset.y_train), dataset.n_features, dataset.n_outputs)
     stages.update()
     with timer.stage("teacher"):
         options = {"use_cache": use_cache, "progress": progress, "device": device}
@@ -130,7 +131,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     stages.update()
     teacher_model = FittedModel("teacher", "teacher", teacher_info.get("kind", cfg.teacher.arch), "reference",
                                 "reference", teacher_module, fit_seconds=timer.seconds["teacher"])
-    teacher_probs = {s: predict_proba(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
+    # probabilities of a classifier, the (n, 1) predictions of a regressor: "outputs" from here on
+    teacher_probs = {s: predict_outputs(teacher_module, dataset.split(s)[0]) for s in ("train", "val", "test")}
     with timer.stage("students"):
         students, student_sweep, student_logs = fit_students(cfg, dataset, teacher_module, teacher_probs,
                                                              keep_widths=compressing)
@@ -152,7 +154,7 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
         metrics, test_probs = metrics_table(models, dataset, teacher_probs)
         members = None  # an ensemble teacher's members: their accuracy and every model's fidelity to each
         if isinstance(teacher_module, EnsembleTeacher):
-            members = member_table([predict_proba(m, dataset.X_test) for m in teacher_module.members], test_probs,
+            members = member_table([predict_outputs(m, dataset.X_test) for m in teacher_module.members], test_probs,
                                    dict(zip(metrics.model, metrics.role)), teacher_probs["test"], dataset.y_test)
     compression_record = {}  # run.json's "compression": how the table was measured
     if compressing:

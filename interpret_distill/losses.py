@@ -245,14 +245,47 @@ def hint_loss(
     return loss + hint_weight * feature_l2(student_features, teacher_features)
 
 
-LOSSES: dict[str, Loss] = {"kd": kd_loss, "dkd": dkd_loss, "mse": mse_logits_loss, "hint": hint_loss}
-
-
-def get_loss(name: str, **params: float) -> Loss:
-    """The loss registered as ``name``, with ``params`` bound when given.
+def regression_mse_loss(
+    student_outputs: torch.Tensor,
+    teacher_outputs: torch.Tensor,
+    targets: torch.Tensor | None,
+    alpha: float = 1.0,
+) -> torch.Tensor:
+    """Distillation of a regression: ``alpha MSE(s, t) + (1 - alpha) MSE(s, y)`` on standardised values.
 
     Args:
-        name: a key of :data:`LOSSES`.
+        student_outputs: ``(n, 1)`` student predictions.
+        teacher_outputs: ``(n, 1)`` teacher predictions.
+        targets: ``(n,)`` float ground truth, or ``None`` when ``alpha == 1``.
+        alpha: weight of the teacher term in ``[0, 1]``.
+
+    Returns:
+        Scalar loss tensor.
+
+    Example:
+        >>> regression_mse_loss(torch.zeros(2, 1), torch.ones(2, 1), torch.full((2,), 3.0), alpha=0.5).item()
+        5.0
+    """
+    _check_fraction("alpha", alpha)
+    loss = alpha * F.mse_loss(student_outputs, teacher_outputs)
+    if alpha == 1.0:
+        return loss
+    if targets is None:
+        raise ValueError("regression_mse_loss needs targets unless alpha is 1")
+    return loss + (1.0 - alpha) * F.mse_loss(student_outputs[:, 0], targets.to(student_outputs.dtype))
+
+
+LOSSES: dict[str, Loss] = {"kd": kd_loss, "dkd": dkd_loss, "mse": mse_logits_loss, "hint": hint_loss}
+# the losses of a regression student (one output, float targets); the config names them like LOSSES
+REGRESSION_LOSSES: dict[str, Loss] = {"mse": regression_mse_loss}
+
+
+def get_loss(name: str, task: str = "classification", **params: float) -> Loss:
+    """The loss registered as ``name`` for ``task``, with ``params`` bound when given.
+
+    Args:
+        name: a key of :data:`LOSSES` (classification) or :data:`REGRESSION_LOSSES` (regression).
+        task: ``"classification"`` or ``"regression"``.
         **params: keyword hyper-parameters to bind (e.g. ``temperature``); names and values are checked
             now, so a typo in a config fails before training starts.
 
@@ -267,9 +300,11 @@ def get_loss(name: str, **params: float) -> Loss:
         >>> loss(torch.zeros(1, 2), torch.zeros(1, 2), None).item()
         0.0
     """
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(sorted(LOSSES))}")
-    loss = LOSSES[name]
+    registry = REGRESSION_LOSSES if task == "regression" else LOSSES
+    if name not in registry:
+        which = "regression loss" if task == "regression" else "loss"
+        raise ValueError(f"unknown {which} {name!r}; allowed: {', '.join(sorted(registry))}")
+    loss = registry[name]
     # the hyper-parameters after (student, teacher, labels); keyword-only ones are given per batch (hint features)
     allowed = [name for name, p in list(inspect.signature(loss).parameters.items())[3:]
                if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
@@ -278,7 +313,10 @@ def get_loss(name: str, **params: float) -> Loss:
         raise ValueError(f"loss {name!r} has no parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     bound = functools.partial(loss, **params) if params else loss
     try:  # one tiny batch, so an out-of-range value (temperature 0, alpha 2) fails before training too
-        bound(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
+        if task == "regression":
+            bound(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1))
+        else:
+            bound(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
     except ValueError as exc:
         raise ValueError(f"loss {name!r}: {exc}") from None
     return bound

@@ -146,3 +146,121 @@ def evaluate(probs: np.ndarray, teacher_probs: np.ndarray, y: np.ndarray) -> dic
         "kl": kl_divergence(probs, teacher_probs),
         "tv": total_variation(probs, teacher_probs),
     }
+
+
+# Regression: a model's outputs are its ``(n, 1)`` (or ``(n,)``) predictions of the standardised target, compared
+# with the teacher's predictions or the ground truth. Errors come back in the units of the values given; pass
+# ``scale`` (the target's standard deviation on train) to report them in the target's own units.
+
+
+def _values_pair(predictions: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as 1-D float64 arrays of one length (an ``(n, 1)`` column is flattened)."""
+    predictions = np.asarray(predictions, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    predictions = predictions[:, 0] if predictions.ndim == 2 and predictions.shape[1] == 1 else predictions
+    reference = reference[:, 0] if reference.ndim == 2 and reference.shape[1] == 1 else reference
+    if predictions.ndim != 1 or predictions.shape != reference.shape:
+        raise ValueError(f"predictions {predictions.shape} and reference values {reference.shape} must be one value "
+                         "per row each, (n,) or (n, 1)")
+    if not (np.isfinite(predictions).all() and np.isfinite(reference).all()):
+        raise ValueError("predictions contain NaN or infinity; check the model's predict on these rows")
+    return predictions, reference
+
+
+def r2(predictions: np.ndarray, reference: np.ndarray) -> float:
+    """Coefficient of determination of ``predictions`` against ``reference``: ``1 - SS_res / SS_tot``.
+
+    Against the teacher's predictions this is the regression fidelity: the share of the teacher's variance the model
+    reproduces. A constant reference gives 1.0 when matched exactly and ``-inf`` otherwise.
+
+    Example:
+        >>> r2(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))  # SS_res 1, SS_tot 14/3
+        0.7857142857142857
+    """
+    predictions, reference = _values_pair(predictions, reference)
+    residual = float(((reference - predictions) ** 2).sum())
+    total = float(((reference - reference.mean()) ** 2).sum())
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else float("-inf")
+    return 1.0 - residual / total
+
+
+def rmse(predictions: np.ndarray, reference: np.ndarray, scale: float = 1.0) -> float:
+    """Root mean squared error, times ``scale``.
+
+    Example:
+        >>> rmse(np.array([0.0, 0.0]), np.array([3.0, 4.0]), scale=2.0)  # sqrt(12.5) * 2
+        7.0710678118654755
+    """
+    predictions, reference = _values_pair(predictions, reference)
+    return float(np.sqrt(np.mean((predictions - reference) ** 2)) * scale)
+
+
+def mae(predictions: np.ndarray, reference: np.ndarray, scale: float = 1.0) -> float:
+    """Mean absolute error, times ``scale``.
+
+    Example:
+        >>> mae(np.array([0.0, 0.0]), np.array([3.0, -4.0]))
+        3.5
+    """
+    predictions, reference = _values_pair(predictions, reference)
+    return float(np.abs(predictions - reference).mean() * scale)
+
+
+def evaluate_regression(predictions: np.ndarray, teacher_predictions: np.ndarray, y: np.ndarray,
+                        scale: float = 1.0) -> dict[str, float]:
+    """The regression metrics of one model on one split, under the column names the tables and selection read.
+
+    ``fidelity`` is R² to the teacher's predictions (the primary fidelity, where classification has top-1
+    agreement) and ``accuracy`` R² to the ground truth; the errors are in the target's units when ``scale`` is its
+    standard deviation (the values are standardised).
+
+    Args:
+        predictions: the model's ``(n, 1)`` predictions.
+        teacher_predictions: the teacher's predictions on the same rows.
+        y: the true values (standardised like the predictions).
+        scale: multiplies the errors (RMSE, MAE) back into the target's units.
+
+    Returns:
+        ``{"accuracy", "fidelity", "rmse_teacher", "mae_teacher", "rmse"}``.
+
+    Example:
+        >>> m = evaluate_regression(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), np.array([1.0, 2.0]), 10.0)
+        >>> m["fidelity"], m["accuracy"], m["rmse_teacher"], m["mae_teacher"], m["rmse"]
+        (0.5, 1.0, 7.0710678118654755, 5.0, 0.0)
+    """
+    return {
+        "accuracy": r2(predictions, y),
+        "fidelity": r2(predictions, teacher_predictions),
+        "rmse_teacher": rmse(predictions, teacher_predictions, scale),
+        "mae_teacher": mae(predictions, teacher_predictions, scale),
+        "rmse": rmse(predictions, y, scale),
+    }
+
+
+def is_regression(teacher_outputs: np.ndarray) -> bool:
+    """Whether outputs are a regressor's: one column (a classifier has one probability per class, two at least).
+
+    Example:
+        >>> is_regression(np.zeros((3, 1))), is_regression(np.full((3, 2), 0.5))
+        (True, False)
+    """
+    return np.ndim(teacher_outputs) == 2 and np.shape(teacher_outputs)[1] == 1
+
+
+def evaluate_outputs(outputs: np.ndarray, teacher_outputs: np.ndarray, y: np.ndarray,
+                     scale: float = 1.0) -> dict[str, float]:
+    """:func:`evaluate` of a classifier's probabilities, or :func:`evaluate_regression` of a regressor's values.
+
+    Args:
+        outputs: the model's ``(n, k)`` probabilities or ``(n, 1)`` predictions.
+        teacher_outputs: the teacher's, of the same shape (one column: a regression).
+        y: labels, or standardised true values.
+        scale: the regression target's scale (errors in its units); unused for classifiers.
+
+    Returns:
+        The metric dict of the task.
+    """
+    if is_regression(teacher_outputs):
+        return evaluate_regression(outputs, teacher_outputs, y, scale)
+    return evaluate(outputs, teacher_outputs, y)

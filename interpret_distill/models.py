@@ -477,6 +477,29 @@ def predict_proba(module: nn.Module, X: np.ndarray, temperature: float = 1.0) ->
     return softmax(predict_logits(module, X), temperature)
 
 
+def predict_outputs(module: nn.Module, X: np.ndarray) -> np.ndarray:
+    """What the pipeline compares a network on: its class probabilities, or its value for a one-output network.
+
+    A network with a single output is a regressor (a classifier has an output per class, two at least); its
+    ``(n, 1)`` prediction is returned as it is, where a softmax would make it the constant 1.
+
+    Args:
+        module: a network returning logits or, with one output, a predicted value.
+        X: ``(n, d)`` inputs.
+
+    Returns:
+        ``(n, k)`` float64 probabilities, or ``(n, 1)`` float64 predictions.
+
+    Example:
+        >>> predict_outputs(nn.Identity(), np.array([[3.0]])).tolist()  # one output: the value
+        [[3.0]]
+        >>> predict_outputs(nn.Identity(), np.zeros((1, 2))).tolist()  # two or more: probabilities
+        [[0.5, 0.5]]
+    """
+    logits = predict_logits(module, X)
+    return logits if logits.shape[1] == 1 else softmax(logits)
+
+
 def state_dict_bytes(module: nn.Module) -> int:
     """Serialized size of the module's ``state_dict`` in bytes.
 

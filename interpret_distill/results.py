@@ -16,9 +16,9 @@ from torch import nn
 
 from .artifacts import surrogate_size
 from .data import Dataset
-from .metrics import evaluate, latency_ms_per_1k
-from .models import count_parameters, predict_proba, state_dict_bytes
-from .surrogates import SURROGATES, base_kind
+from .metrics import evaluate_outputs, latency_ms_per_1k
+from .models import count_parameters, predict_outputs, state_dict_bytes
+from .surrogates import TASKS, base_kind
 from .sweep import format_params
 
 # metrics.csv columns that hold wall-clock times: the only ones that differ between two runs of one config
@@ -49,7 +49,12 @@ class FittedModel:
         return isinstance(self.model, nn.Module)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return predict_proba(self.model, X) if self.is_torch else self.model.predict_proba(X)
+        """The model's outputs on ``X``: ``(n, k)`` class probabilities, or a regressor's ``(n, 1)`` predictions."""
+        if self.is_torch:
+            return predict_outputs(self.model, X)
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict_proba(X)
+        return np.asarray(self.model.predict(X), dtype=np.float64).reshape(-1, 1)
 
     def complexity(self) -> tuple[str, float]:
         """A readable complexity and the scalar used for plots (parameters for networks)."""
@@ -95,18 +100,26 @@ def complexity_unit(kind: str) -> str:
     Example:
         >>> complexity_unit("tree"), complexity_unit("linear@patches"), complexity_unit("student")
         ('leaves', 'non-zero coefficients', 'parameters')
+        >>> complexity_unit("additive")  # a regression kind
+        'features'
     """
-    return SURROGATES[base_kind(kind)].complexity_unit if base_kind(kind) in SURROGATES else "parameters"
+    units = {kind: cls.complexity_unit for registry in reversed(TASKS.values()) for kind, cls in registry.items()}
+    return units.get(base_kind(kind), "parameters")
 
 
 def metrics_table(models: list[FittedModel], dataset: Dataset, teacher_probs: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:
-    """One row per model: test metrics (and validation ones, labelled), complexity, size, latency."""
+    """One row per model: test metrics (and validation ones, labelled), complexity, size, latency.
+
+    A regression's rows hold R² to the teacher as ``fidelity`` and R² to the truth as ``accuracy``
+    (:func:`~interpret_distill.metrics.evaluate_regression`), with RMSE and MAE in the target's units.
+    """
     rows, test_probs = [], {}
+    scale = dataset.target_scaling.scale if dataset.target_scaling else 1.0
     for m in models:
         probs = {split: m.predict_proba(dataset.split(split)[0]) for split in ("val", "test")}
         test_probs[m.name] = probs["test"]
-        test = evaluate(probs["test"], teacher_probs["test"], dataset.y_test)
-        val = evaluate(probs["val"], teacher_probs["val"], dataset.y_val)
+        test = evaluate_outputs(probs["test"], teacher_probs["test"], dataset.y_test, scale)
+        val = evaluate_outputs(probs["val"], teacher_probs["val"], dataset.y_val, scale)
         complexity, score = m.complexity()
         rows.append({
             "model": m.name, "family": m.family, "kind": m.kind, "regime": m.regime, "transfer": m.fitting_rows,

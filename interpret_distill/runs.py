@@ -16,6 +16,8 @@ from . import artifacts
 from .errors import RunFileError, UserInputError
 
 HEADLINE_COLUMNS = ["model", "role", "accuracy", "fidelity", "kl", "complexity", "size_bytes"]
+# a regression's: R² to the truth (accuracy), R² to the teacher (fidelity), RMSE to the teacher in the target's units
+REGRESSION_HEADLINE_COLUMNS = ["model", "role", "accuracy", "fidelity", "rmse_teacher", "complexity", "size_bytes"]
 
 
 def _read_json(path: Path) -> Any:
@@ -97,6 +99,11 @@ class Run:
     def dataset(self) -> dict:
         """Dataset summary: split sizes, feature and class names, image shape, the scaling fitted on train."""
         return self.info["dataset"]
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` or ``"regression"`` (runs saved before regression existed are classifications)."""
+        return self.dataset.get("task", "classification")
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
@@ -282,19 +289,22 @@ class Run:
         """The comparison table without timing and bookkeeping columns.
 
         Returns:
-            :attr:`metrics` restricted to ``model, role, accuracy, fidelity, kl, complexity, size_bytes``.
+            :attr:`metrics` restricted to ``model, role, accuracy, fidelity, kl, complexity, size_bytes`` (a
+            regression: ``rmse_teacher`` in place of ``kl``; ``fidelity`` is R² to the teacher, ``accuracy`` R² to
+            the truth).
 
         Example:
             >>> load_run("reports/digits").headline().columns.tolist()  # doctest: +SKIP
             ['model', 'role', 'accuracy', 'fidelity', 'kl', 'complexity', 'size_bytes']
         """
-        return self.metrics[HEADLINE_COLUMNS]
+        return self.metrics[REGRESSION_HEADLINE_COLUMNS if self.task == "regression" else HEADLINE_COLUMNS]
 
     def _repr_html_(self) -> str:
         data = self.dataset
         title = (f"<b>{html.escape(self.name)}</b>: {html.escape(str(data['name']))}, "
                  f"{data['n_train']}/{data['n_val']}/{data['n_test']} train/val/test rows, "
-                 f"{data['n_classes']} classes, seed {self.info['seed']}")
+                 f"{'a regression' if self.task == 'regression' else str(data['n_classes']) + ' classes'}, "
+                 f"seed {self.info['seed']}")
         table = self.headline().to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True)
         return f"<div><p>{title} (metrics on the test split)</p>{table}</div>"
 

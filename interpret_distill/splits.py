@@ -11,17 +11,21 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import SPLITS, DataConfig
+from .data_config import SPLITS, DataConfig
 from .errors import DataError, first_line
 
 
-def drawn_split(y: np.ndarray, n_classes: int, spec: DataConfig, seed: int) -> tuple[np.ndarray, ...]:
-    """Row indices of a stratified, seeded train / validation / test split drawn here."""
+def drawn_split(y: np.ndarray, n_classes: int, spec: DataConfig, seed: int,
+                stratified: bool = True) -> tuple[np.ndarray, ...]:
+    """Row indices of a seeded train / validation / test split drawn here, stratified by class unless not
+    ``stratified`` (a regression target: plain random rows)."""
     index = np.arange(len(y))
     try:
-        rest, test = train_test_split(index, test_size=spec.test_size, stratify=y, random_state=seed)
+        rest, test = train_test_split(index, test_size=spec.test_size, stratify=y if stratified else None,
+                                      random_state=seed)
         val_share = spec.val_size / (1 - spec.test_size)
-        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=seed)
+        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest] if stratified else None,
+                                      random_state=seed)
     except ValueError as exc:
         raise DataError(
             f"cannot make a stratified train/val/test split of {len(y)} rows and {n_classes} classes "
@@ -37,7 +41,8 @@ def declared_split(split: np.ndarray, y: np.ndarray, class_names: list[str], spe
 
     The test rows are kept exactly as declared. Without declared val rows, validation is carved from the declared
     train rows (stratified, seeded, ``data.val_size`` of them): early stopping and every choice then use rows the
-    teacher may have been trained on, never test rows.
+    teacher may have been trained on, never test rows. With no ``class_names`` (a regression target) the carve is
+    not stratified.
     """
     train, val, test = (np.flatnonzero(split == name) for name in SPLITS)
     where = spec.location()
@@ -45,7 +50,7 @@ def declared_split(split: np.ndarray, y: np.ndarray, class_names: list[str], spe
         if not len(rows):
             raise DataError(f"{where}: the declared split has no {name} rows; mark the rows the teacher was trained "
                             "on as train and rows it never saw as test")
-    absent = [class_names[c] for c in np.setdiff1d(np.arange(len(class_names)), y[train])]
+    absent = [class_names[c] for c in np.setdiff1d(np.arange(len(class_names)), y[train])]  # none for regression
     if absent:
         listed = ", ".join(map(repr, absent[:5])) + (", ..." if len(absent) > 5 else "")
         raise DataError(f"{where}: class(es) {listed} have no rows in the declared train split, so no model could "
@@ -53,7 +58,8 @@ def declared_split(split: np.ndarray, y: np.ndarray, class_names: list[str], spe
     if len(val):
         return train, val, test, "declared"
     try:
-        train, val = train_test_split(train, test_size=spec.val_size, stratify=y[train], random_state=seed)
+        train, val = train_test_split(train, test_size=spec.val_size, stratify=y[train] if class_names else None,
+                                      random_state=seed)
     except ValueError as exc:
         raise DataError(f"{where}: cannot carve a stratified validation split (data.val_size {spec.val_size:g}) "
                         f"from the {len(train)} declared train rows ({first_line(exc)}); declare val rows, or add "

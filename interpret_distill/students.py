@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .artifacts import network_spec
 from .config import STUDENT_SIZES, ExperimentConfig, StudentConfig, TransferRecipe
@@ -22,11 +21,11 @@ from .errors import ConfigError
 from .hints import check_layers, train_with_hints
 from .losses import get_loss
 from .compute import module_device
-from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_proba
+from .models import Centre, build_network, count_parameters, eval_mode, predict_logits, predict_outputs
 from .results import FittedModel
 from .student_selection import method_name, select_student, student_variants
 from .sweep import COLUMNS, format_params, sweep_row
-from .training import StepLoss, TrainLog, accuracy_nll_score_fn, fidelity_score_fn, train_network
+from .training import TASK_TRAINING, StepLoss, TrainLog, train_network
 from .transfer import augment, candidate_label, mixup_torch
 
 
@@ -127,7 +126,7 @@ def build_student(dataset: Dataset, cfg: StudentConfig, seed: int, teacher: nn.M
                   "depth": cfg.depth, "beta": cfg.beta, "penalty": cfg.penalty}
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        student = build_network(recipe.pop("arch"), dataset.n_features, dataset.n_classes, dataset.image_shape,
+        student = build_network(recipe.pop("arch"), dataset.n_features, dataset.n_outputs, dataset.image_shape,
                                 **recipe)
     first = next(student.children(), None)
     if isinstance(first, Centre):
@@ -158,16 +157,18 @@ def _penalised(step_loss: StepLoss) -> StepLoss:
     return penalised
 
 
-def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
+def distillation_step(teacher: nn.Module, cfg: StudentConfig, task: str = "classification") -> StepLoss:
     """The loss of one minibatch of distillation: ``(student, x, y, generator) -> scalar``.
 
     The teacher is queried on exactly the inputs the student sees: the batch itself, or with
     ``function_matching`` the batch mixed with a permutation of itself (:func:`mixup_torch`), in which
-    case the teacher's argmax on the mixed inputs replaces ``y`` in the loss's label term.
+    case the teacher's argmax on the mixed inputs (a regression teacher's value) replaces ``y`` in the loss's
+    label term.
 
     Args:
         teacher: the frozen teacher (called under ``torch.no_grad`` in eval mode; its own mode is restored).
         cfg: the ``student`` config section (loss, its parameters, function matching, mixup_alpha).
+        task: ``"classification"`` or ``"regression"`` (the loss comes from that task's registry).
 
     Returns:
         A :data:`~interpret_distill.training.StepLoss`.
@@ -177,7 +178,8 @@ def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
         >>> step(nn.Linear(2, 3), torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), torch.Generator()).ndim
         0
     """
-    loss_fn = get_loss(cfg.loss, **cfg.loss_params)
+    loss_fn = get_loss(cfg.loss, task, **cfg.loss_params)
+    teacher_labels = TASK_TRAINING[task].teacher_labels
 
     def step_loss(student: nn.Module, xb: torch.Tensor, yb: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if cfg.function_matching:
@@ -185,19 +187,21 @@ def distillation_step(teacher: nn.Module, cfg: StudentConfig) -> StepLoss:
         with torch.no_grad(), eval_mode(teacher):  # the teacher's function, without dropout noise
             teacher_logits = teacher(xb)
         # mixed inputs have no ground-truth label: the teacher's argmax stands in for it
-        labels = teacher_logits.argmax(1) if cfg.function_matching else yb
+        labels = teacher_labels(teacher_logits) if cfg.function_matching else yb
         return loss_fn(student(xb), teacher_logits, labels)
 
     return step_loss
 
 
-def labelled_transfer_step(cfg: StudentConfig) -> StepLoss:
+def labelled_transfer_step(cfg: StudentConfig, task: str = "classification") -> StepLoss:
     """The loss of one minibatch whose targets are teacher logits computed beforehand.
 
-    The teacher's argmax stands in for the label in the loss's label term (synthetic rows have none).
+    The teacher's argmax (a regression teacher's value) stands in for the label in the loss's label term
+    (synthetic rows have none).
 
     Args:
         cfg: the ``student`` config section (loss and its parameters).
+        task: ``"classification"`` or ``"regression"``.
 
     Returns:
         A :data:`~interpret_distill.training.StepLoss` whose third argument is ``(n, k)`` teacher logits.
@@ -207,11 +211,12 @@ def labelled_transfer_step(cfg: StudentConfig) -> StepLoss:
         >>> step(nn.Linear(2, 3), torch.zeros(4, 2), torch.zeros(4, 3), torch.Generator()).ndim
         0
     """
-    loss_fn = get_loss(cfg.loss, **cfg.loss_params)
+    loss_fn = get_loss(cfg.loss, task, **cfg.loss_params)
+    teacher_labels = TASK_TRAINING[task].teacher_labels
 
     def step_loss(student: nn.Module, xb: torch.Tensor, teacher_logits: torch.Tensor,
                   _generator: torch.Generator) -> torch.Tensor:
-        return loss_fn(student(xb), teacher_logits, teacher_logits.argmax(1))
+        return loss_fn(student(xb), teacher_logits, teacher_labels(teacher_logits))
 
     return step_loss
 
@@ -240,8 +245,8 @@ def teacher_labelled_rows(dataset: Dataset, teacher: nn.Module, recipe: Transfer
         ((10, 4), (10, 2))
     """
     rng = np.random.default_rng(seed)
-    X_synthetic = augment(recipe.augmentation, dataset.X_train, dataset.y_train, recipe.n_synthetic, rng,
-                          **recipe.params)
+    classes = dataset.y_train if dataset.task == "classification" else None  # neighbours pairs rows of a class
+    X_synthetic = augment(recipe.augmentation, dataset.X_train, classes, recipe.n_synthetic, rng, **recipe.params)
     X = np.concatenate([np.asarray(dataset.X_train, dtype=np.float32), X_synthetic])
     return X, predict_logits(teacher, X).astype(np.float32)
 
@@ -250,6 +255,9 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
                     progress: bool = True, labelled: tuple[np.ndarray, np.ndarray] | None = None,
                     device: torch.device | str = "cpu") -> tuple[nn.Module, TrainLog]:
     """Train the student on the teacher with the configured loss; early stopping on validation fidelity.
+
+    A regression student (``dataset.task``) matches the teacher's value (``mse``: MSE to the teacher, mixed with
+    the labels by ``alpha``) and stops early on the validation MSE to the teacher.
 
     Ties in validation fidelity (common on small splits) go to the epoch with the lower validation
     KL(teacher ‖ student); the weights of the best epoch are kept.
@@ -286,13 +294,12 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
         (3, False)
     """
     if cfg.transfer_set is None:
-        X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg)
+        X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg, dataset.task)
     else:
         X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
-        step_loss = labelled_transfer_step(cfg)
+        step_loss = labelled_transfer_step(cfg, dataset.task)
     student = build_student(dataset, cfg, seed, teacher).to(device)
-    teacher_val = predict_logits(teacher, dataset.X_val)
-    val_score = fidelity_score_fn(dataset.X_val, teacher_val.argmax(1), teacher_val)
+    val_score = TASK_TRAINING[dataset.task].fidelity_score(dataset.X_val, predict_logits(teacher, dataset.X_val))
     desc = f"student ({method_name(cfg)}, {format_params(architecture(cfg, teacher))})"
     if cfg.loss == "hint":  # FitNets: the teacher's and the student's layers hooked, a regressor between them
 
@@ -344,7 +351,8 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0, p
     """The baseline: the same architecture, budget and seed, trained on labels alone.
 
     The budget is the distilled student's number of optimiser steps (:func:`matched_scratch_config`).
-    Early stopping on validation accuracy, ties broken by validation negative log-likelihood.
+    Early stopping on validation accuracy, ties broken by validation negative log-likelihood (a regression: the
+    mean squared error on the labels, and early stopping on validation MSE).
 
     Args:
         dataset: the splits (train to fit, validation to stop early).
@@ -366,13 +374,14 @@ def train_scratch_student(dataset: Dataset, cfg: StudentConfig, seed: int = 0, p
         3
     """
     cfg = matched_scratch_config(cfg, len(dataset.y_train))
+    task = TASK_TRAINING[dataset.task]
 
     def step_loss(student, xb, yb, _generator):
-        return F.cross_entropy(student(xb), yb)
+        return task.label_loss(student(xb), yb)
 
     student = build_student(dataset, cfg, seed, teacher).to(device)
     log = _train(student, dataset.X_train, dataset.y_train, cfg, step_loss,
-                 accuracy_nll_score_fn(dataset.X_val, dataset.y_val), seed, progress,
+                 task.label_score(dataset.X_val, dataset.y_val), seed, progress,
                  desc=f"student (scratch, {format_params(architecture(cfg, teacher))})")
     return student, log
 
@@ -487,7 +496,7 @@ def _train_one(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, regime:
         fitting += f", labelled by generation {generation - 1}"
     recipe = {"arch": cfg.arch, **width, **({"generation": generation} if generation is not None else {})}
     row = sweep_row("student", regime, fitting, width, recipe, count_parameters(module),
-                    lambda X, _n_classes: predict_proba(module, X), evaluation, seconds)
+                    lambda X, _n_classes: predict_outputs(module, X), evaluation, seconds)
     return TrainedStudent(module, log, row)
 
 

@@ -29,7 +29,7 @@ from .parallel import Engine
 from .probability import softmax
 from .results import FittedModel
 from .selection import rank_by_validation, select_by_validation
-from .surrogates import FEATURE_SETS, SURROGATES, kind_label
+from .surrogates import FEATURE_SETS, kind_label, surrogate_registry
 from .sweep import COLUMNS as SWEEP_COLUMNS
 from .sweep import FitSet, sweep_surrogates
 from .transfer import build_transfer_set, candidate_label
@@ -85,6 +85,37 @@ def _surrogate_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Modu
         available["hard+transfer"] = lambda: [FitSet(fs.X, one_hot[fs.y.argmax(1)], fs.label, fs.kinds)
                                               for fs in transfer_regime()]
     return {name: available[name]() for name in cfg.fitted_regimes()}
+
+
+def _regression_regimes(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
+                        rng: np.random.Generator) -> dict:
+    """The fitting sets of a regression's regimes: ``ground_truth`` (the true values), ``soft`` (the teacher's
+    predictions on the training rows) and ``soft+transfer`` (its predictions on each transfer set's rows).
+
+    Every target is one standardised value per row (``(n,)`` float64); a transfer set is drawn like a
+    classification's (unstratified: ``neighbours`` pairs any rows) and labelled by the teacher's predicted value.
+    """
+    available = {
+        "ground_truth": lambda: FitSet(dataset.X_train, dataset.y_train.astype(np.float64)),
+        "soft": lambda: FitSet(dataset.X_train, predict_logits(teacher, dataset.X_train)[:, 0]),
+    }
+    recipes = cfg.transfer.recipes()
+    if recipes:
+        def transfer_regime():
+            sets = []
+            for recipe, child in zip(recipes, rng.spawn(len(recipes))):
+                ts = build_transfer_set(lambda X: predict_logits(teacher, X), dataset.X_train, None,
+                                        method=recipe.augmentation, n_synthetic=recipe.n_synthetic, rng=child,
+                                        **recipe.params)
+                label = candidate_label(recipe.augmentation, recipe.n_synthetic, recipe.params)
+                sets.append(FitSet(ts.X, ts.probs[:, 0], label, tuple(recipe.kinds) if recipe.kinds else None))
+            return sets
+        available["soft+transfer"] = transfer_regime
+    return {name: available[name]() for name in cfg.fitted_regimes()}
+
+
+# the fitting sets of each task's regimes: the one place the surrogate stage reads the task
+_REGIMES = {"classification": _surrogate_regimes, "regression": _regression_regimes}
 
 
 def check_patch_features(cfg: ExperimentConfig, image_shape: tuple[int, ...] | None) -> None:
@@ -152,7 +183,9 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
 
     Args:
         cfg, dataset, teacher: the run's config, splits and teacher.
-        teacher_val, teacher_test: the teacher's probabilities on validation and test.
+        teacher_val, teacher_test: the teacher's probabilities on validation and test (a regression: its
+            ``(n, 1)`` predictions; the kinds then come from the regression registry, fitted per
+            :func:`_regression_regimes`).
         engine: where the fits run (default: ``cfg.n_jobs`` loky workers on this machine).
 
     Returns:
@@ -160,7 +193,8 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
         fidelity; ground-truth and hard-label fits are its baselines) and the full sweep table.
     """
     rng = np.random.default_rng(cfg.seed)
-    regimes = _surrogate_regimes(cfg, dataset, teacher, rng)
+    regimes = _REGIMES[dataset.task](cfg, dataset, teacher, rng)
+    registry = surrogate_registry(dataset.task)
     engine = engine or Engine("loky", cfg.n_jobs)
     sweeps, fitted = [], []
     for features in FEATURE_SETS:
@@ -169,12 +203,12 @@ def fit_surrogates(cfg: ExperimentConfig, dataset: Dataset, teacher: nn.Module,
             continue
         transform, wrap = _feature_set(features, dataset.image_shape, cfg)
         grids = {s.kind: [{**s.params, **g} for g in s.grid] if s.grid else
-                 [s.params] if s.params else list(SURROGATES[s.kind].default_grid) for s in specs}
+                 [s.params] if s.params else list(registry[s.kind].default_grid) for s in specs}
         sweep, models = sweep_surrogates(
             grids, regimes if features == "pixels" else _on_features(regimes, transform),
             val=(transform(dataset.X_val), teacher_val, dataset.y_val),
             test=(transform(dataset.X_test), teacher_test, dataset.y_test), engine=engine,
-            progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in specs},
+            progress=cfg.progress, seed=cfg.seed, fit_rows={s.kind: s.fit_rows for s in specs}, task=dataset.task,
         )
         sweeps.append(sweep.assign(kind=[kind_label(kind, features) for kind in sweep.kind]))
         fitted += [wrap(model) for model in models]

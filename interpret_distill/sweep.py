@@ -25,7 +25,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from .metrics import accuracy, fidelity, kl_divergence
+from .metrics import accuracy, fidelity, is_regression, kl_divergence, r2
 from .parallel import Engine
 from .subsample import stratified_rows
 from .surrogates import build_surrogate
@@ -88,10 +88,10 @@ def format_params(params: dict) -> str:
     return ", ".join(f"{k}={_plain(v)!r}" for k, v in params.items()) or "default"
 
 
-def _full_params(kind: str, params: dict, seed: int) -> dict:
+def _full_params(kind: str, params: dict, seed: int, task: str = "classification") -> dict:
     """Grid params plus ``random_state=seed`` where the kind has one, so refits are reproducible."""
     params = {k: _plain(v) for k, v in params.items()}
-    if "random_state" in build_surrogate(kind).get_params() and "random_state" not in params:
+    if "random_state" in build_surrogate(kind, task=task).get_params() and "random_state" not in params:
         params["random_state"] = seed
     return params
 
@@ -109,18 +109,20 @@ def _aligned_proba(model, X: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_fit, y_fit,
-             evaluation, fit_rows: int | None, seed: int) -> tuple[dict, object]:
+             evaluation, fit_rows: int | None, seed: int, task: str = "classification") -> tuple[dict, object]:
     """Fit one surrogate and score it on validation and test (runs in a joblib worker).
 
     With ``fit_rows`` below the fitting set's size it is fitted on a stratified subsample of that many rows
-    (the same rows for every grid point), named in the ``transfer`` column.
+    (the same rows for every grid point; a regression's rows are drawn unstratified), named in the ``transfer``
+    column. A regressor (``task``) is scored on its ``(n, 1)`` predictions.
     """
+    regression = task == "regression"
     if fit_rows is not None and len(X_fit) > fit_rows:
-        labels = y_fit.argmax(axis=1) if np.ndim(y_fit) == 2 else y_fit
+        labels = np.zeros(len(y_fit)) if regression else y_fit.argmax(axis=1) if np.ndim(y_fit) == 2 else y_fit
         rows = stratified_rows(labels, fit_rows, seed)
         transfer = f"{transfer} [subsample of {fit_rows:,} / {len(X_fit):,} rows]"
         X_fit, y_fit = X_fit[rows], y_fit[rows]
-    model = build_surrogate(kind, **full)
+    model = build_surrogate(kind, task=task, **full)
     start = time.perf_counter()
     # These fits are small: multi-threaded BLAS makes them 10-100x slower on 2 cores, not faster. A solver that
     # stops at its iteration cap on one grid point is recorded in the row (`converged`), not printed per fit.
@@ -134,8 +136,10 @@ def _fit_one(kind: str, regime: str, transfer: str, params: dict, full: dict, X_
             converged = False
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    row = sweep_row(kind, regime, transfer, params, full, model.complexity_score_,
-                    lambda X, n_classes: _aligned_proba(model, X, n_classes), evaluation, seconds, converged)
+    outputs = ((lambda X, _n: model.predict(X).reshape(-1, 1)) if regression else
+               (lambda X, n_classes: _aligned_proba(model, X, n_classes)))
+    row = sweep_row(kind, regime, transfer, params, full, model.complexity_score_, outputs, evaluation, seconds,
+                    converged)
     return row, model
 
 
@@ -151,8 +155,10 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
         params: the swept hyper-parameters (shown readable, :func:`format_params`).
         full: every keyword needed to rebuild it, stored as JSON in ``params_json``.
         complexity_score: the scalar on the frontier's x-axis.
-        predict_proba: ``(X, n_classes) -> (n, n_classes)`` probabilities of the fitted model.
-        evaluation: split -> ``(X, teacher_probs, y)``; ``"val"`` also gets ``val_kl``.
+        predict_proba: ``(X, n_classes) -> (n, n_classes)`` probabilities of the fitted model (a regressor:
+            its ``(n, 1)`` predictions).
+        evaluation: split -> ``(X, teacher_probs, y)``; ``"val"`` also gets ``val_kl``. One column of teacher
+            outputs is a regression: fidelity is then R² to the teacher and accuracy R² to ``y``.
         fit_seconds: wall-clock fitting time.
         converged: whether the solver met its tolerance (False: it stopped at its iteration cap).
 
@@ -170,6 +176,9 @@ def sweep_row(kind: str, regime: str, transfer: str, params: dict, full: dict, c
            "params_json": json.dumps(full), "complexity_score": float(complexity_score)}
     for split, (X, teacher_probs, y) in evaluation.items():
         probs = predict_proba(X, teacher_probs.shape[1])
+        if is_regression(teacher_probs):  # one column: predicted values, scored by R² (val_kl stays empty)
+            row[f"{split}_fidelity"], row[f"{split}_accuracy"] = r2(probs, teacher_probs), r2(probs, y)
+            continue
         row[f"{split}_fidelity"] = fidelity(probs, teacher_probs)
         row[f"{split}_accuracy"] = accuracy(probs, y)
         if split == "val":
@@ -189,6 +198,7 @@ def sweep_surrogates(
     progress: bool = True,
     seed: int = 0,
     fit_rows: dict[str, int | None] | None = None,
+    task: str = "classification",
 ) -> tuple[pd.DataFrame, list]:
     """Fit every kind × regime × candidate set × grid point; score fidelity and accuracy on validation and test.
 
@@ -209,6 +219,8 @@ def sweep_surrogates(
         seed: ``random_state`` of the fits, and the seed of the ``fit_rows`` subsamples.
         fit_rows: kind -> the most rows one fit of that kind sees (a stratified subsample of larger fitting sets,
             named in the ``transfer`` column); kinds not listed see every row. Validation and test are never cut.
+        task: ``"classification"``, or ``"regression"``: the kinds come from the regression registry, ``y_fit``
+            and the teacher's outputs are values (``(n,)`` and ``(n, 1)``), scored by R².
 
     Returns:
         ``(frame, models)``: one row per fit with columns :data:`COLUMNS` (``params`` is readable,
@@ -227,8 +239,8 @@ def sweep_surrogates(
     evaluation = {"val": val, "test": test}
     candidates = {regime: _fit_sets(value) for regime, value in regimes.items()}
     tasks = [
-        (kind, regime, fs.label, params, _full_params(kind, params, seed), fs.X, fs.y, evaluation,
-         (fit_rows or {}).get(kind), seed)
+        (kind, regime, fs.label, params, _full_params(kind, params, seed, task), fs.X, fs.y, evaluation,
+         (fit_rows or {}).get(kind), seed, task)
         for kind, grid in kinds_grids.items()
         for regime, sets in candidates.items()
         for fs in sets

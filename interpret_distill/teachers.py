@@ -17,13 +17,12 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .config import TeacherConfig
 from .data import Dataset
 from .errors import ConfigError, ModelFileError, TeacherError, first_line
 from .models import ImageInput, build_network, count_parameters, load_torchscript, predict_logits
-from .training import log_likelihood_score_fn, train_network
+from .training import TASK_TRAINING, train_network
 
 
 def cache_dir() -> Path:
@@ -85,6 +84,8 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
                   progress: bool = True, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """Train the teacher with early stopping on validation log-likelihood, reusing a cached one when possible.
 
+    A regression teacher has one output, trains on the mean squared error and stops early on validation MSE.
+
     Args:
         dataset: the splits; only train and validation are used.
         cfg: the ``teacher`` config section.
@@ -103,7 +104,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
     path = cache_dir() / f"{key}.pt"
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape,
+        module = build_network(cfg.arch, dataset.n_features, dataset.n_outputs, dataset.image_shape,
                                **_architecture_sizes(cfg)).to(device)
     if use_cache and path.is_file():
         try:
@@ -114,13 +115,15 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
         except Exception:
             pass  # a stale or corrupt cache entry is simply retrained and overwritten
 
+    task = TASK_TRAINING[dataset.task]
+
     def step_loss(net, xb, yb, _generator):
-        return F.cross_entropy(net(xb), yb)
+        return task.label_loss(net(xb), yb)
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         log = train_network(
-            module, dataset.X_train, dataset.y_train, step_loss, log_likelihood_score_fn(dataset.X_val, dataset.y_val),
+            module, dataset.X_train, dataset.y_train, step_loss, task.teacher_score(dataset.X_val, dataset.y_val),
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
             patience=cfg.patience, seed=seed, progress=progress, desc="teacher",
         )
@@ -197,11 +200,12 @@ def _check_state_widths(state: dict, path: Path, dataset: Dataset) -> None:
     weights = [v for k, v in state.items() if k.endswith("weight") and v.ndim >= 2]
     if not weights:
         return
-    if weights[-1].ndim == 2 and weights[-1].shape[0] != dataset.n_classes:
+    if weights[-1].ndim == 2 and weights[-1].shape[0] != dataset.n_outputs:
+        wanted = ("a checkpoint with one output (the predicted value)" if dataset.task == "regression" else
+                  f"a checkpoint trained for these {dataset.n_classes} classes")
         raise TeacherError(
             f"the teacher in {path} outputs {weights[-1].shape[0]} values per row but the data has "
-            f"{dataset.n_classes} classes ({_class_list(dataset)}); use a checkpoint trained for these "
-            f"{dataset.n_classes} classes"
+            f"{_outputs_named(dataset)}; use {wanted}"
         )
     if dataset.image_shape is None and weights[0].ndim == 2 and weights[0].shape[1] != dataset.n_features:
         raise TeacherError(
@@ -278,7 +282,7 @@ def load_checkpoint(path: str | Path, cfg: TeacherConfig, dataset: Dataset) -> n
     first_error = None
     for layout in layouts:
         try:
-            module = build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **layout)
+            module = build_network(cfg.arch, dataset.n_features, dataset.n_outputs, dataset.image_shape, **layout)
         except ValueError as exc:
             raise TeacherError(f"teacher.arch: {exc}") from None
         try:
@@ -430,22 +434,30 @@ class RawInputTeacher(nn.Module):
     on the file's values sees those values. It stays differentiable, so gradient attributions still apply.
     ``differentiable`` is copied from the wrapped teacher (True when it has no such attribute).
 
+    A regression teacher trained on raw values predicts in the target's units too: with ``target`` (the target's
+    ``(offset, scale)``) its prediction is standardised like the pipeline's targets, ``(value - offset) / scale``.
+
     Args:
         teacher: the user's network, trained on raw feature values.
         offset: ``(d,)`` the dataset's scaling offset.
         scale: ``(d,)`` the dataset's scaling factor.
+        target: a regression target's ``(offset, scale)``, or None (a classifier's logits are passed on as they are).
 
     Example:
         >>> raw = RawInputTeacher(nn.Identity(), offset=np.array([10.0]), scale=np.array([2.0]))
         >>> raw(torch.tensor([[1.0]]))  # 1 * 2 + 10
         tensor([[12.]])
+        >>> RawInputTeacher(nn.Identity(), np.array([10.0]), np.array([2.0]), target=(2.0, 5.0))(torch.tensor([[1.0]]))
+        tensor([[2.]])
     """
 
-    def __init__(self, teacher: nn.Module, offset: np.ndarray, scale: np.ndarray):
+    def __init__(self, teacher: nn.Module, offset: np.ndarray, scale: np.ndarray,
+                 target: tuple[float, float] | None = None):
         super().__init__()
         self.teacher = teacher
         self.register_buffer("offset", torch.as_tensor(np.asarray(offset), dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(np.asarray(scale), dtype=torch.float32))
+        self.target = None if target is None else (float(target[0]), float(target[1]))
         self.differentiable = bool(getattr(teacher, "differentiable", True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -461,12 +473,20 @@ class RawInputTeacher(nn.Module):
             >>> RawInputTeacher(nn.Identity(), np.zeros(2), np.full(2, 3.0))(torch.ones(1, 2))
             tensor([[3., 3.]])
         """
-        return self.teacher(x * self.scale + self.offset)
+        out = self.teacher(x * self.scale + self.offset)
+        return out if self.target is None else (out - self.target[0]) / self.target[1]
 
 
 def _class_list(dataset: Dataset) -> str:
     names = ", ".join(dataset.class_names[:10])
     return names + (", ..." if dataset.n_classes > 10 else "")
+
+
+def _outputs_named(dataset: Dataset) -> str:
+    """What the teacher's outputs must be, in words: ``3 classes (a, b, c)`` or a regression's one value."""
+    if dataset.task == "regression":
+        return "a regression target (data.task), so the teacher must output one value per row"
+    return f"{dataset.n_classes} classes ({_class_list(dataset)})"
 
 
 def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") -> None:
@@ -502,16 +522,16 @@ def check_output_width(module: nn.Module, dataset: Dataset, source: str = "") ->
         raise TeacherError(
             f"{who} failed on inputs with {dataset.n_features} features ({type(exc).__name__}: "
             f"{first_line(exc, 120)}); it must map float32 rows (n, {dataset.n_features}) to logits "
-            f"(n, {dataset.n_classes})"
+            f"(n, {dataset.n_outputs})"
         ) from None
-    if out.ndim != 2 or out.shape[0] != len(rows) or out.shape[1] != dataset.n_classes:
+    if out.ndim != 2 or out.shape[0] != len(rows) or out.shape[1] != dataset.n_outputs:
         width = out.shape[-1] if out.ndim else 1
         hint = (" (one logit for a binary task: return torch.cat([-z / 2, z / 2], dim=1) instead)"
                 if width == 1 and dataset.n_classes == 2 else "")
         shape = f"shape {tuple(out.shape)} for {len(rows)} rows" if out.ndim != 2 else f"{width} values per row"
         raise TeacherError(
-            f"{who} outputs {shape} but the data has {dataset.n_classes} classes ({_class_list(dataset)}); "
-            f"give a teacher with {dataset.n_classes} outputs{hint}"
+            f"{who} outputs {shape} but the data has {_outputs_named(dataset)}; "
+            f"give a teacher with {dataset.n_outputs} output{'s' if dataset.n_outputs > 1 else ''}{hint}"
         )
     if not np.isfinite(out).all():
         raise TeacherError(f"{who} returns NaN or infinite logits on the training rows; check the model and "
@@ -591,7 +611,9 @@ def resolve_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, teac
         if cfg.input_layout == "image":
             module = ImageInput(module, dataset.image_shape)
         if cfg.inputs == "raw":
-            module = RawInputTeacher(module, dataset.offset, dataset.scale)
+            target = dataset.target_scaling
+            module = RawInputTeacher(module, dataset.offset, dataset.scale,
+                                     target=None if target is None else (target.offset, target.scale))
     module.to(device)  # buffers too (RawInputTeacher's scaling); a module without tensors is unaffected
     check_output_width(module, dataset, info["source"])
     module.eval()
@@ -669,7 +691,7 @@ def check_output_width_arch(dataset: Dataset, cfg: TeacherConfig) -> None:
         interpret_distill.errors.TeacherError: teacher.arch: arch 'cnn' needs image data (...); use arch 'mlp' for tables
     """
     try:
-        build_network(cfg.arch, dataset.n_features, dataset.n_classes, dataset.image_shape, **_architecture_sizes(cfg))
+        build_network(cfg.arch, dataset.n_features, dataset.n_outputs, dataset.image_shape, **_architecture_sizes(cfg))
     except ValueError as exc:
         raise TeacherError(f"teacher.arch: {exc}") from None
 

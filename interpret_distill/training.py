@@ -240,3 +240,65 @@ def log_likelihood_score_fn(X: np.ndarray, y: np.ndarray) -> Callable[[nn.Module
     labels = torch.as_tensor(y, dtype=torch.int64)
     return lambda module: -float(F.cross_entropy(torch.as_tensor(predict_logits(module, X), dtype=torch.float64),
                                                  labels))
+
+
+def mse_score_fn(X: np.ndarray, targets: np.ndarray) -> Callable[[nn.Module], float]:
+    """A validation score of a one-output network: minus the mean squared error to ``targets`` (higher is better).
+
+    Early stopping of regression teachers (targets: the labels), scratch students (the labels) and distilled
+    students (the teacher's predictions).
+
+    Args:
+        X: validation inputs ``(n, d)``.
+        targets: ``(n,)`` or ``(n, 1)`` values.
+
+    Returns:
+        ``module -> float``: ``-mean((prediction - target)^2)``, at most 0.
+
+    Example:
+        >>> X = np.array([[1.0], [3.0]], dtype=np.float32)  # nn.Identity() predicts each row's value
+        >>> mse_score_fn(X, np.array([1.0, 1.0]))(nn.Identity())
+        -2.0
+    """
+    targets = np.asarray(targets, dtype=np.float64).reshape(-1)
+    return lambda module: -float(np.mean((predict_logits(module, X)[:, 0] - targets) ** 2))
+
+
+def _regression_label_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(outputs[:, 0], targets.to(outputs.dtype))
+
+
+@dataclass(frozen=True)
+class TaskTraining:
+    """How networks of one task are trained: the stages look this up once, by the dataset's task.
+
+    Attributes:
+        label_loss: ``(outputs, labels) -> loss`` of training on labels (the teacher, the scratch student).
+        label_score: ``(X_val, y_val) -> score`` early stopping on labels (a scratch student).
+        teacher_score: ``(X_val, y_val) -> score`` early stopping of a trained teacher.
+        fidelity_score: ``(X_val, teacher_outputs) -> score`` early stopping of a distilled student (the teacher's
+            raw outputs: logits, or a regressor's value).
+        teacher_labels: the label a teacher's raw outputs stand in for (the argmax class, or the value itself),
+            for rows without ground truth (mixed or synthetic inputs).
+
+    Example:
+        >>> TASK_TRAINING["regression"].teacher_labels(torch.tensor([[2.5]])).tolist()
+        [2.5]
+    """
+
+    label_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    label_score: Callable[[np.ndarray, np.ndarray], Callable[[nn.Module], float]]
+    teacher_score: Callable[[np.ndarray, np.ndarray], Callable[[nn.Module], float]]
+    fidelity_score: Callable[[np.ndarray, np.ndarray], Callable[[nn.Module], float]]
+    teacher_labels: Callable[[torch.Tensor], torch.Tensor]
+
+
+TASK_TRAINING = {
+    "classification": TaskTraining(
+        label_loss=F.cross_entropy, label_score=accuracy_nll_score_fn, teacher_score=log_likelihood_score_fn,
+        fidelity_score=lambda X, logits: fidelity_score_fn(X, logits.argmax(1), logits),
+        teacher_labels=lambda logits: logits.argmax(1)),
+    "regression": TaskTraining(
+        label_loss=_regression_label_loss, label_score=mse_score_fn, teacher_score=mse_score_fn,
+        fidelity_score=mse_score_fn, teacher_labels=lambda outputs: outputs[:, 0]),
+}

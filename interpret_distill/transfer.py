@@ -27,22 +27,26 @@ Augmentation = Callable[..., np.ndarray]
 
 
 def soft_labels(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Softmax of ``logits / temperature``, computed stably in float64.
+    """Softmax of ``logits / temperature``, computed stably in float64; a regressor's one output kept as it is.
+
+    A single output is a regression teacher's predicted value (a classifier has two logits at least), so it is
+    its own label: a softmax would make it the constant 1, and a temperature has no meaning for it.
 
     Args:
-        logits: ``(n, k)`` logits.
+        logits: ``(n, k)`` logits, or ``(n, 1)`` predicted values.
         temperature: ``T > 0``; larger T gives softer probabilities.
 
     Returns:
-        ``(n, k)`` float64 probabilities whose rows sum to 1.
+        ``(n, k)`` float64 probabilities whose rows sum to 1, or the ``(n, 1)`` values as float64.
 
     Example:
-        >>> soft_labels(np.array([[0.0, 0.0]]))
-        array([[0.5, 0.5]])
+        >>> soft_labels(np.array([[0.0, 0.0]])), soft_labels(np.array([[2.5]]), temperature=4.0)
+        (array([[0.5, 0.5]]), array([[2.5]]))
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    return softmax(logits, temperature)
+    logits = np.asarray(logits)
+    return logits.astype(np.float64) if logits.ndim == 2 and logits.shape[1] == 1 else softmax(logits, temperature)
 
 
 def _finish(X: np.ndarray, X_new: np.ndarray) -> np.ndarray:

@@ -42,7 +42,8 @@ def _raw(**changes):
      "surrogates.1.params (linear): The 'C' parameter of LinearSurrogate must be a float in the range (0.0, inf). "
      "Got -1 instead."),
     ({"surrogates__0__kind": "trea"},
-     "surrogates.0.kind: unknown surrogate kind 'trea' (did you mean 'tree'?); allowed: tree, linear, naive_bayes"),
+     "surrogates.0.kind: unknown surrogate kind 'trea' (did you mean 'tree'?); allowed: tree, linear, naive_bayes, "
+     "additive"),
     ({"surrogates__1__params": {"depth": 3}}, "unknown parameter(s) depth for surrogate 'linear'"),
     ({"student__loss": "kdd"}, "student: unknown loss 'kdd'; allowed: dkd, hint, kd, mse"),
     ({"student__loss_params": {"temp": 2.0}}, "student: loss 'kd' has no parameter(s) temp"),

@@ -15,17 +15,16 @@ from interpret_distill.data import load_dataset
 from interpret_distill.errors import ConfigError
 from interpret_distill.models import Centre, count_parameters
 from interpret_distill.students import (
-    accuracy_nll_score_fn,
     build_student,
     distill_student,
     distillation_step,
-    fidelity_score_fn,
     labelled_transfer_step,
     method_name,
     teacher_labelled_rows,
     torch_threads,
     train_scratch_student,
 )
+from interpret_distill.training import accuracy_nll_score_fn, fidelity_score_fn
 
 
 def linear(weight, bias=(0.0, 0.0)) -> nn.Linear:

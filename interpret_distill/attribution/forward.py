@@ -2,6 +2,10 @@
 
 Torch models (teacher, students) stay differentiable; scikit-learn surrogates are wrapped through
 ``predict_proba`` and are marked non-differentiable, so only perturbation methods can explain them.
+
+A regressor's output is its predicted value, one column: a torch network with a single output is returned as it is
+(a softmax would turn it into the constant 1), and a scikit-learn regressor (``predict``, no ``predict_proba``) is
+wrapped through ``predict`` as an ``(n, 1)`` output; the explained target is then column 0.
 """
 
 from __future__ import annotations
@@ -59,6 +63,18 @@ def check_targets(target: np.ndarray, k: int) -> None:
                          f"[{target.min()}, {target.max()}]; {_POSITIONS_HINT}")
 
 
+def has_outputs(model: Any) -> bool:
+    """Whether ``model`` is a scikit-learn style model :func:`as_forward` can wrap: ``predict_proba`` or, for a
+    regressor, ``predict``.
+
+    Example:
+        >>> from sklearn.linear_model import LinearRegression
+        >>> has_outputs(LinearRegression()), has_outputs(object())
+        (True, False)
+    """
+    return hasattr(model, "predict_proba") or hasattr(model, "predict")
+
+
 def is_differentiable(model: Any) -> bool:
     """Whether gradients can flow through ``model`` (or through a forward made by :func:`as_forward`).
 
@@ -108,27 +124,30 @@ def as_forward(model: Any, output: str = "proba", max_rows: int | None = None) -
             # Dropout / batch-norm must not randomise explanations, but the caller's module mode is theirs.
             with eval_mode(model):
                 logits = model(x)
-            return logits if output == "logit" else torch.softmax(logits, dim=-1)
+            # one output is a regressor's value: its softmax would be the constant 1
+            return logits if output == "logit" or logits.shape[-1] == 1 else torch.softmax(logits, dim=-1)
 
         differentiable = True
-    elif hasattr(model, "predict_proba"):
+    elif has_outputs(model):
         if output != "proba":
             raise ValueError(
                 f"output={output!r} needs a torch model; {type(model).__name__} only offers predict_proba, "
                 "so use output='proba'"
             )
+        regressor = not hasattr(model, "predict_proba")
 
         def forward(x: torch.Tensor) -> torch.Tensor:
             # Captum hands over (possibly expanded) torch batches; sklearn wants float64 numpy.
             dtype = x.dtype if x.is_floating_point() else torch.float32
-            proba = model.predict_proba(x.detach().cpu().numpy().astype(np.float64, copy=False))
-            return torch.as_tensor(np.asarray(proba), dtype=dtype, device=x.device)
+            rows = x.detach().cpu().numpy().astype(np.float64, copy=False)
+            out = np.asarray(model.predict(rows)).reshape(-1, 1) if regressor else model.predict_proba(rows)
+            return torch.as_tensor(np.asarray(out), dtype=dtype, device=x.device)
 
         differentiable = False
     else:
         raise TypeError(
             f"cannot explain a {type(model).__name__}: expected a torch.nn.Module (returning logits) "
-            "or an estimator with predict_proba"
+            "or an estimator with predict_proba (a regressor: predict)"
         )
 
     if max_rows is not None:

@@ -28,7 +28,7 @@ from ..compute import DEFAULT_CHUNK_MB, rows_per_call
 from ..models import eval_mode
 from ..progress import progress_bar
 from . import sampling
-from .forward import as_forward, check_inputs, check_targets, is_differentiable
+from .forward import as_forward, check_inputs, check_targets, has_outputs, is_differentiable
 from .native import native_attribution, native_kind
 from .registry import METHODS, MethodSpec
 
@@ -50,7 +50,7 @@ def applicable_methods(model: Any) -> list[str]:
     for name, spec in METHODS.items():
         if spec.family == "gradient" and is_differentiable(model):
             names.append(name)
-        elif spec.family == "perturbation" and (isinstance(model, torch.nn.Module) or hasattr(model, "predict_proba")):
+        elif spec.family == "perturbation" and (isinstance(model, torch.nn.Module) or has_outputs(model)):
             names.append(name)
         elif spec.family == "native" and native_kind(model) is not None:
             names.append(name)

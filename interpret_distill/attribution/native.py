@@ -23,6 +23,18 @@ feature evidence" for naive Bayes (terms sum to :math:`D_t(x) - [\log\pi_t - \su
 Naive-Bayes classes without training mass (prior 0) are left out of the sums; an example whose target is such a
 class gets all-zero terms, since its (floor) probability does not depend on the features.
 
+The regression surrogates explain their predicted value :math:`f(x)` (there is one output, so ``target`` is
+ignored), relative to the training mean of their target with ``baseline=None``:
+
+* **regression tree** (``"saabas_value"``): Saabas contributions to the predicted value; the terms sum to
+  :math:`f(x) -` root mean (the training mean).
+* **linear regression** (``"linear_value"``): :math:`\phi_j = w_j\,(x_j - \bar x_j)` with :math:`\bar x` the
+  training mean of the features (``x_mean_``), summing to :math:`f(x) - f(\bar x) = f(x) -` the training mean.
+* **additive** (``"additive_shapes"``): :math:`\phi_j = s_j(x_j)`, each shape function centred to training
+  mean 0, summing to :math:`f(x) -` ``intercept_`` (the training mean).
+
+With a baseline the baseline row's own terms are subtracted, so the terms sum to :math:`f(x) - f(b)`.
+
 A surrogate fitted on image patch features (``image_features.PatchSurrogate``) is decomposed on those features, and
 each patch's terms (its mean's and contrast's) are divided equally among the pixels the patch covers, so the pixel
 terms sum to the same total.
@@ -72,14 +84,15 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
 
     Args:
         model: a ``LinearSurrogate``, ``TreeSurrogate`` or ``NaiveBayesSurrogate`` (or anything with the same
-            fitted attributes).
+            fitted attributes), or a regression surrogate (``TreeSurrogateRegressor``,
+            ``LinearSurrogateRegressor``, ``AdditiveSurrogateRegressor``).
         X: ``(n, d)`` inputs.
-        target: ``(n,)`` class index explained for each example.
+        target: ``(n,)`` class index explained for each example; ignored (may be ``None``) for a regressor.
         baseline: ``(d,)`` or ``(n, d)`` reference input, or ``None`` for the model's natural reference.
 
     Returns:
         ``(n, d)`` float64 attributions. Linear: target-logit terms; tree: target-probability terms;
-        naive Bayes: log-likelihood-ratio terms of :math:`D_t`.
+        naive Bayes: log-likelihood-ratio terms of :math:`D_t`; regressors: terms of the predicted value.
 
     Example:
         >>> lin = LinearSurrogate().fit(X, teacher_proba)  # doctest: +SKIP
@@ -88,7 +101,18 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
         >>> np.allclose(phi.sum(1), logit_t)  # doctest: +SKIP
         True
     """
-    X, target = check_inputs(X, target, dtype=np.float64)
+    kind = native_kind(model)
+    if kind is None:
+        raise ValueError(
+            f"{type(model).__name__} has no native attribution: expected a linear (coef_/intercept_), tree "
+            "(decision_path_contributions) or naive-Bayes (theta_/var_/class_prior_) surrogate"
+        )
+    if kind in VALUE_DECOMPOSITIONS:  # a regressor: one output, no target to check
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n, d), got shape {X.shape}")
+    else:
+        X, target = check_inputs(X, target, dtype=np.float64)
     n, d = X.shape
     b = None
     if baseline is not None:
@@ -97,12 +121,6 @@ def native_attribution(model: Any, X: np.ndarray, target: np.ndarray, baseline: 
             raise ValueError(f"baseline must have shape ({d},) or ({n}, {d}), got {b.shape}")
         b = np.broadcast_to(b.reshape(-1, d), (n, d))
 
-    kind = native_kind(model)
-    if kind is None:
-        raise ValueError(
-            f"{type(model).__name__} has no native attribution: expected a linear (coef_/intercept_), tree "
-            "(decision_path_contributions) or naive-Bayes (theta_/var_/class_prior_) surrogate"
-        )
     return DECOMPOSITIONS[kind](model, X, target, b)
 
 
@@ -115,16 +133,34 @@ def _linear(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None)
     return w * (X if b is None else X - b)
 
 
+def _minus_baseline(terms, X: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """``terms(X)`` minus the terms of each row's baseline (computed once per distinct baseline row).
+
+    Subtracting the baseline's terms turns "relative to the natural reference" into "relative to the baseline".
+    """
+    phi = np.asarray(terms(X), dtype=np.float64)
+    if b is None:
+        return phi
+    uniq, inverse = np.unique(b, axis=0, return_inverse=True)
+    return phi - np.asarray(terms(uniq), dtype=np.float64)[inverse.reshape(-1)]
+
+
 def _tree(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    contrib = np.asarray(model.decision_path_contributions(X), dtype=np.float64)  # (n, d, k)
+    contrib = _minus_baseline(model.decision_path_contributions, X, b)  # (n, d, k)
     check_targets(target, contrib.shape[2])
-    phi = contrib[np.arange(len(X)), :, target]
-    if b is not None:
-        # Subtracting the baseline's path turns "vs root mean" into "vs the baseline's prediction".
-        uniq, inverse = np.unique(b, axis=0, return_inverse=True)
-        contrib_b = np.asarray(model.decision_path_contributions(uniq), dtype=np.float64)
-        phi = phi - contrib_b[inverse.reshape(-1), :, target]
-    return phi
+    return contrib[np.arange(len(X)), :, target]
+
+
+def _tree_value(model: Any, X: np.ndarray, target: Any, b: np.ndarray | None) -> np.ndarray:
+    return _minus_baseline(model.decision_path_contributions, X, b)
+
+
+def _linear_value(model: Any, X: np.ndarray, target: Any, b: np.ndarray | None) -> np.ndarray:
+    return np.asarray(model.coef_, dtype=np.float64) * (X - (model.x_mean_ if b is None else b))
+
+
+def _additive(model: Any, X: np.ndarray, target: Any, b: np.ndarray | None) -> np.ndarray:
+    return _minus_baseline(model.shape_contributions, X, b)
 
 
 def _naive_bayes(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndarray | None) -> np.ndarray:
@@ -154,8 +190,10 @@ def _on_image_features(model: Any, X: np.ndarray, target: np.ndarray, b: np.ndar
 
 
 # A surrogate's `native_decomposition` -> decomposition(model, X, target, baseline rows or None).
+# The regressors' decompositions explain their one predicted value and ignore `target`.
+VALUE_DECOMPOSITIONS = {"saabas_value": _tree_value, "linear_value": _linear_value, "additive_shapes": _additive}
 DECOMPOSITIONS = {"linear_terms": _linear, "saabas": _tree, "gaussian_evidence": _naive_bayes,
-                  "image_features": _on_image_features}
+                  "image_features": _on_image_features, **VALUE_DECOMPOSITIONS}
 
 
 def _gaussian_loglik(X: np.ndarray, theta: np.ndarray, var: np.ndarray) -> np.ndarray:

@@ -141,11 +141,15 @@ def attribution_section(run: Run) -> dict:
             c["fractions"] = c.pop("fraction")
         figs.append({"title": "Deletion and insertion curves", "uri": figures.to_data_uri(faithfulness_plot(by_model)),
                      "caption": "Each model's own attributions judged on that model; dashed: random order."})
+    explained = ("Attributions explain each model's predicted value (the single output)" if run.task == "regression"
+                 else "Attributions explain the teacher's predicted class")
+    outputs = ("Every method explains the predicted value" if run.task == "regression" else
+               "Gradient methods explain the target logit, perturbation methods the target probability")
     return {
         "available": True,
-        "intro": (f"Attributions explain the teacher's predicted class on {len(X)} test examples for every model, "
+        "intro": (f"{explained} on {len(X)} test examples for every model, "
                   f"so all models explain the same decision. Baseline: {run.info['attribution']['baseline']}. "
-                  "Gradient methods explain the target logit, perturbation methods the target probability, native "
+                  f"{outputs}, native "
                   "explanations the surrogate's own additive decomposition. Agreement means skip the examples "
                   "where a metric is undefined (an all-zero teacher attribution has no top features, a constant one no "
                   "rank correlation); each metric's n column counts the examples averaged."),

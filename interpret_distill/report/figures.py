@@ -447,11 +447,13 @@ def student_comparison(run: Run) -> Figure:
     """
     logs = run.info["students"]
     metrics = run.metrics.set_index("model")
+    regression = run.task == "regression"  # scores: minus the MSE; test columns: R² to the teacher and the truth
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     curve, dots = fig.subplots(1, 2)
     # the score is the agreement minus a tie-break below one row (training.fidelity_score_fn), hence the names
-    for colour, role, score in (("C0", "distilled", "val fidelity − KL tie-break"),
-                                ("C1", "scratch", "val accuracy − NLL tie-break")):
+    scores = (("val −MSE to the teacher", "val −MSE to the truth") if regression else
+              ("val fidelity − KL tie-break", "val accuracy − NLL tie-break"))
+    for colour, role, score in (("C0", "distilled", scores[0]), ("C1", "scratch", scores[1])):
         log = logs[role]
         size = f" ({log['size']})" if log.get("size") else ""  # runs before the width sweep lack it
         curve.plot(range(1, len(log["val_scores"]) + 1), log["val_scores"], color=colour,
@@ -465,15 +467,16 @@ def student_comparison(run: Run) -> Figure:
     curve.legend(fontsize=8)
     names = ["teacher", "student", "student_scratch"]
     y = np.arange(len(names))
+    labels = {"accuracy": "R² to truth", "fidelity": "R² to teacher"} if regression else {}
     for offset, column, marker in ((-0.12, "accuracy", "o"), (0.12, "fidelity", "D")):
         values = [metrics.loc[n, column] for n in names]
-        dots.scatter(values, y + offset, marker=marker, s=36, label=column, zorder=3)
+        dots.scatter(values, y + offset, marker=marker, s=36, label=labels.get(column, column), zorder=3)
         for yi, v in zip(y + offset, values):
             dots.annotate(f"{v:.3f}", (v, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
     dots.set_yticks(y, names)
     dots.set_ylim(len(names) - 0.5, -0.5)  # teacher on top
     low = min(metrics.loc[names, ["accuracy", "fidelity"]].min())
-    dots.set_xlim(max(0.0, low - 0.02), 1.015)  # room for the value labels
+    dots.set_xlim(low - 0.02 if regression else max(0.0, low - 0.02), 1.015)  # room for the value labels
     dots.grid(True, axis="x", alpha=0.3)
     dots.set_xlabel("test score")
     dots.set_title("Test split", fontsize=10)
@@ -481,7 +484,7 @@ def student_comparison(run: Run) -> Figure:
     return fig
 
 
-def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
+def frontier_plot(df: pd.DataFrame, split: str = "test", metric: str = "fidelity (agreement with teacher)") -> Figure:
     """Fidelity against complexity, one panel per kind, points and Pareto front per regime.
 
     Complexity ticks are plain numbers (5, 10, 20, 50, ...) on a log axis. A kind whose fits all have one
@@ -495,6 +498,7 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
     Args:
         df: a sweep table (``run.sweep``, :func:`~interpret_distill.sweep.sweep_surrogates`).
         split: ``"val"`` or ``"test"``: whose fidelity to plot.
+        metric: what the fidelity column measures, for the y axis (a regression's: R² to the teacher).
 
     Returns:
         The figure.
@@ -560,7 +564,7 @@ def frontier_plot(df: pd.DataFrame, split: str = "test") -> Figure:
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(f"complexity ({units}, log scale)")
         ax.set_title(kind)
-        ax.set_ylabel(f"{split} fidelity (agreement with teacher)")
+        ax.set_ylabel(f"{split} {metric}")
         ax.grid(True, alpha=0.3)
         if not single:  # a single-complexity panel names its regimes on the axis
             ax.legend(fontsize="small", title="regime", title_fontsize="small")

@@ -18,10 +18,10 @@ from ..runs import Run, load_run
 from ..surrogates import SURROGATES, base_kind
 from .attribution_section import attribution_section
 from .compression_section import best_per_route, comparison_rows, compression_section
+from ..student_selection import select_student
+from . import figures, regression_section
 from .ensemble_section import ensemble_section
 from .soft_tree_section import soft_tree_section
-from . import figures
-from ..student_selection import select_student
 from .tables import generic_table, table
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -266,19 +266,18 @@ def render_report(run_dir: str | Path) -> Path:
     ordered = metrics.assign(_o=metrics.role.map(order)).sort_values(["family", "kind", "_o"], kind="stable")
     family_order = {"teacher": 0, "student": 1, "surrogate": 2}
     ordered = ordered.assign(_f=ordered.family.map(family_order)).sort_values(["_f"], kind="stable")
+    regression = run.task == "regression"
     context = {
         "run": run,
+        "regression": regression,
         "title": f"{run.name}: distillation report",
-        "summary": _summary(run),
         "caveats": run.info.get("warnings", []),  # absent from runs saved before it was recorded
         "split_line": split_line(run.dataset),
-        "comparison": table(ordered, METRIC_COLUMNS),
-        "agreement_figure": figures.to_data_uri(figures.agreement_matrices(run)),
-        "surrogates": _surrogate_sections(run),
         "readability": table(pixels_vs_patches(metrics), READABILITY_COLUMNS),
         "student_figure": figures.to_data_uri(figures.student_comparison(run)),
         "soft_tree": soft_tree_section(run),
-        "frontier_figure": figures.to_data_uri(figures.frontier_plot(run.sweep, split="test")),
+        "frontier_figure": figures.to_data_uri(figures.frontier_plot(
+            run.sweep, split="test", metric="R² to teacher" if regression else "fidelity (agreement with teacher)")),
         "frontier_overlap": _same_scores(run.sweep, "ground_truth", "hard"),
         "sweep": generic_table(run.sweep.drop(columns=[c for c in ("params_json",) if c in run.sweep.columns])),
         "attribution": attribution_section(run),
@@ -292,6 +291,12 @@ def render_report(run_dir: str | Path) -> Path:
         "css": (TEMPLATES / "report.css").read_text(),
         "script": (TEMPLATES / "sortable.js").read_text(),
     }
+    if regression:  # the one place the report reads the task: a regression's own sections
+        context.update(regression_section.context(run, ordered))
+    else:
+        context.update(summary=_summary(run), comparison=table(ordered, METRIC_COLUMNS),
+                       agreement_figure=figures.to_data_uri(figures.agreement_matrices(run)),
+                       surrogates=_surrogate_sections(run), beside_truth=None)
     html_text = _environment().get_template("report.html").render(**context)
     path = Path(run_dir) / "report.html"
     path.write_text(html_text, encoding="utf-8")
@@ -318,7 +323,7 @@ def _headline(run: Run) -> dict:
         student["scratch"] = by_model.loc["student_scratch", "fidelity"]
     compression = [{"route": row.route, "model": row.model, "fidelity": row.fidelity, "share": row.size_share}
                    for row in best_per_route(comparison_rows(run)).itertuples()]
-    return {"name": run.name, "dataset": run.dataset["name"], "href": f"{run.path.name}/report.html",
+    return {"name": run.name, "dataset": run.dataset["name"], "href": f"{run.path.name}/report.html", "task": run.task,
             "teacher_accuracy": by_model.loc["teacher", "accuracy"], "surrogates": surrogates, "student": student,
             "compression": compression, "created": run.info["created"]}
 
@@ -349,9 +354,13 @@ def render_index(root: str | Path) -> Path:
             headlines.append(_headline(load_run(run_dir)))
         except UserInputError as exc:
             warnings.warn(f"the index leaves out {run_dir}: {first_line(exc, limit=300)}", stacklevel=2)
+    # a regression's numbers are R² (to the teacher, to the truth): listed in a table of their own
+    regressions = [h for h in headlines if h["task"] == "regression"]
+    headlines = [h for h in headlines if h["task"] != "regression"]
     kinds = sorted({k for h in headlines for k in h["surrogates"]})
     html_text = _environment().get_template("index.html").render(
         runs=headlines, kinds=kinds, compression=any(h["compression"] for h in headlines),
+        regressions=regressions, regression_kinds=sorted({k for h in regressions for k in h["surrogates"]}),
         css=(TEMPLATES / "report.css").read_text(),
         script=(TEMPLATES / "sortable.js").read_text(),
     )

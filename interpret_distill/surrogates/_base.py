@@ -88,7 +88,42 @@ class Count(Interval):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
-class SurrogateBase(ClassifierMixin, BaseEstimator):
+class TableDisplay:
+    """The notebook display of a surrogate: kind, hyper-parameters and, once fitted, ``_display_rows()``."""
+
+    def _repr_html_(self) -> str:
+        """Render kind, hyper-parameters and, once fitted, size as an HTML table."""
+        rows = [("kind", self.kind)]
+        rows += sorted(self.get_params(deep=False).items())
+        if self.__sklearn_is_fitted__():
+            rows += self._display_rows()
+        else:
+            rows.append(("status", "not fitted"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
+            f"<td>{html.escape(str(value))}</td></tr>"
+            for key, value in rows
+        )
+        caption = html.escape(type(self).__name__)
+        return f"<table><caption>{caption}</caption>{body}</table>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Jupyter prefers _repr_mimebundle_ (BaseEstimator's diagram) over
+        # _repr_html_, so route it to the table above.
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
+    def _display_rows(self) -> list[tuple[str, object]]:
+        """What the table shows of a fitted model, after its hyper-parameters."""
+        raise NotImplementedError
+
+
+def drop_learned_state(estimator) -> None:
+    """Delete every learned attribute (``name_``), so a refit that raises leaves no half-updated state."""
+    for name in [a for a in vars(estimator) if a.endswith("_") and not a.startswith("_")]:
+        delattr(estimator, name)
+
+
+class SurrogateBase(TableDisplay, ClassifierMixin, BaseEstimator):
     """Shared target handling, prediction and display for the surrogates.
 
     A subclass is one surrogate kind. It declares what the rest of the package derives from the registry
@@ -140,8 +175,7 @@ class SurrogateBase(ClassifierMixin, BaseEstimator):
         """
         # A refit that raises must not leave the previous fit's state half in place
         # (old classes_ beside new n_features_in_ would still count as fitted).
-        for name in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, name)
+        drop_learned_state(self)
         self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
         n = X.shape[0]
@@ -226,25 +260,5 @@ class SurrogateBase(ClassifierMixin, BaseEstimator):
             y_arr = self.classes_[np.argmax(y_arr, axis=1)]
         return super().score(X, y_arr, sample_weight=sample_weight)
 
-    def _repr_html_(self) -> str:
-        """Render kind, hyper-parameters and, once fitted, size as an HTML table."""
-        rows = [("kind", self.kind)]
-        rows += sorted(self.get_params(deep=False).items())
-        if self.__sklearn_is_fitted__():
-            rows += list(self.complexity_.items())
-            rows += [("n classes", len(self.classes_)),
-                     ("n features", self.n_features_in_)]
-        else:
-            rows.append(("status", "not fitted"))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
-            f"<td>{html.escape(str(value))}</td></tr>"
-            for key, value in rows
-        )
-        caption = html.escape(type(self).__name__)
-        return f"<table><caption>{caption}</caption>{body}</table>"
-
-    def _repr_mimebundle_(self, **kwargs):
-        # Jupyter prefers _repr_mimebundle_ (BaseEstimator's diagram) over
-        # _repr_html_, so route it to the table above.
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+    def _display_rows(self) -> list[tuple[str, object]]:
+        return [*self.complexity_.items(), ("n classes", len(self.classes_)), ("n features", self.n_features_in_)]

@@ -1,4 +1,4 @@
-"""Rendering a fitted tree surrogate as text: if/else rules and split thresholds in the data's units.
+"""Rendering a fitted tree surrogate (classification or regression) as text: if/else rules, thresholds in data units.
 
 Kept apart from fitting, as scikit-learn keeps ``sklearn/tree/_export.py``: the report and ``TreeSurrogate.export_text``
 both come here.
@@ -35,21 +35,61 @@ def export_text(tree, feature_names=None, class_names=None, decimals=2, unscale=
         |   |--- class: dog (p=1.0)
     """
     check_is_fitted(tree)
-    d, k = tree.n_features_in_, len(tree.classes_)
-    if feature_names is None:
-        feature_names = getattr(tree, "feature_names_in_", [f"feature_{j}" for j in range(d)])
+    k = len(tree.classes_)
     if class_names is None:
         class_names = [str(c) for c in tree.classes_]
-    feature_names, class_names = list(feature_names), list(class_names)
-    if len(feature_names) != d:
-        raise ValueError(f"feature_names has {len(feature_names)} entries but the "
-                         f"surrogate was fitted on {d} features.")
+    class_names = list(class_names)
     if len(class_names) != k:
         raise ValueError(f"class_names has {len(class_names)} entries but the "
                          f"surrogate has {k} classes.")
-
-    inner = tree.estimator_.tree_
     leaf_proba = tree._normalise(tree.node_proba_)
+
+    def leaf(node):
+        c = int(np.argmax(leaf_proba[node]))
+        return f"class: {class_names[c]} (p={leaf_proba[node, c]:.{decimals}f})"
+
+    return _rules(tree, feature_names, leaf, decimals, unscale)
+
+
+def export_regression_text(tree, feature_names=None, decimals=2, unscale=None, value_unscale=None) -> str:
+    """Render a fitted :class:`~interpret_distill.surrogates.TreeSurrogateRegressor` as indented if/else rules.
+
+    Args:
+        tree: the fitted regression tree surrogate.
+        feature_names: ``d`` names (defaults as in :func:`export_text`).
+        decimals: Digits after the decimal point for thresholds and values.
+        unscale: Optional ``(offset, scale)`` ``(d,)`` arrays for the thresholds (as in :func:`export_text`).
+        value_unscale: Optional ``(offset, scale)`` floats: leaf values are shown as ``value * scale + offset``, in
+            the target's units before it was standardised for fitting.
+
+    Returns:
+        Multi-line string; each leaf reads ``value: <mean training target>``.
+
+    Example:
+        >>> from interpret_distill.surrogates import TreeSurrogateRegressor
+        >>> tree = TreeSurrogateRegressor(max_depth=1).fit(np.array([[0.0], [1.0]]), [-1.0, 1.0])
+        >>> print(export_regression_text(tree, ["dose"], decimals=1, value_unscale=(100.0, 10.0)))
+        |--- dose <= 0.5
+        |   |--- value: 90.0
+        |--- dose >  0.5
+        |   |--- value: 110.0
+    """
+    check_is_fitted(tree)
+    offset, scale = (0.0, 1.0) if value_unscale is None else (float(v) for v in value_unscale)
+    values = tree.node_value_ * scale + offset
+    return _rules(tree, feature_names, lambda node: f"value: {values[node]:.{decimals}f}", decimals, unscale)
+
+
+def _rules(tree, feature_names, leaf, decimals, unscale) -> str:
+    """The if/else rules of a fitted tree surrogate, each leaf written by ``leaf(node) -> str``."""
+    d = tree.n_features_in_
+    if feature_names is None:
+        feature_names = getattr(tree, "feature_names_in_", [f"feature_{j}" for j in range(d)])
+    feature_names = list(feature_names)
+    if len(feature_names) != d:
+        raise ValueError(f"feature_names has {len(feature_names)} entries but the "
+                         f"surrogate was fitted on {d} features.")
+    inner = tree.estimator_.tree_
     thresholds = tree_thresholds(tree, unscale)
     lines = []
     # Explicit stack (unlimited-depth trees can exceed Python's recursion
@@ -64,9 +104,7 @@ def export_text(tree, feature_names=None, class_names=None, decimals=2, unscale=
         indent = "|   " * depth + "|--- "
         left, right = inner.children_left[item], inner.children_right[item]
         if left < 0:
-            c = int(np.argmax(leaf_proba[item]))
-            lines.append(f"{indent}class: {class_names[c]} "
-                         f"(p={leaf_proba[item, c]:.{decimals}f})")
+            lines.append(f"{indent}{leaf(item)}")
             continue
         name = feature_names[inner.feature[item]]
         thr = f"{thresholds[item]:.{decimals}f}"
@@ -80,7 +118,7 @@ def tree_thresholds(tree, unscale=None) -> np.ndarray:
     """Each node's split threshold (leaves: sklearn's placeholder), optionally in the data's original units.
 
     Args:
-        tree: a fitted :class:`TreeSurrogate`.
+        tree: a fitted :class:`TreeSurrogate` or :class:`TreeSurrogateRegressor`.
         unscale: ``(offset, scale)`` ``(d,)`` arrays with ``raw = X * scale + offset``, or ``None``.
 
     Returns:

@@ -106,3 +106,40 @@ def node_means(tree, depth, leaf, proba, sw):
             empty = np.flatnonzero(~seen & (depth == d))
             mean[empty] = mean[parent[empty]]
     return weight, mean
+
+
+def path_contributions(tree, values: np.ndarray, leaf: np.ndarray, n_features: int) -> np.ndarray:
+    """Saabas contributions: each split's change of the node value, credited to the split's feature.
+
+    Walking from the root to each row's leaf, the change ``values[child] - values[parent]`` is added to the
+    parent's split feature, so ``values[0] + out.sum(axis=1) == values[leaf]`` (up to float rounding).
+
+    Args:
+        tree: scikit-learn ``Tree``.
+        values: ``(n_nodes, k)`` value of every node (e.g. its mean training target).
+        leaf: ``(n,)`` leaf reached by each row.
+        n_features: ``d``, the number of input columns.
+
+    Returns:
+        ``(n, d, k)`` contributions.
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeRegressor
+        >>> t = DecisionTreeRegressor(max_depth=1).fit([[0.0], [1.0]], [0.0, 1.0]).tree_
+        >>> path_contributions(t, t.value[:, :, 0], np.array([1, 2]), 1)[:, 0, 0].tolist()
+        [-0.5, 0.5]
+    """
+    parent = node_parents(tree)
+    node = np.array(leaf, dtype=np.intp)
+    out = np.zeros((len(node), n_features, values.shape[1]))
+    rows = np.arange(len(node))
+    # Climb all paths one level per step; each row appears at most once per step, so fancy-index accumulation
+    # is safe.
+    active = parent[node] >= 0
+    while active.any():
+        r, nd = rows[active], node[active]
+        up = parent[nd]
+        out[r, tree.feature[up]] += values[nd] - values[up]
+        node[active] = up
+        active = parent[node] >= 0
+    return out

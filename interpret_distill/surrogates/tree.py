@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import Count, SurrogateBase, floor_absent
 from ._export import export_text
 from ._fringe import fringe_search
-from ._nodes import descend, node_depths, node_means, node_parents
+from ._nodes import descend, node_depths, node_means, path_contributions
 from ._tao import tao_refine
 
 # Class masses at or below this are left out of the entropy tree's row repetition.
@@ -250,23 +250,7 @@ class TreeSurrogate(SurrogateBase):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        tree = self.estimator_.tree_
-        values = self.node_proba_
-        parent = node_parents(tree)
-
-        node = self.estimator_.apply(X)
-        out = np.zeros((X.shape[0], X.shape[1], values.shape[1]))
-        rows = np.arange(X.shape[0])
-        # Climb all paths one level per step; each sample appears at most once per
-        # step, so fancy-index accumulation is safe.
-        active = parent[node] >= 0
-        while active.any():
-            r, nd = rows[active], node[active]
-            up = parent[nd]
-            out[r, tree.feature[up]] += values[nd] - values[up]
-            node[active] = up
-            active = parent[node] >= 0
-        return out
+        return path_contributions(self.estimator_.tree_, self.node_proba_, self.estimator_.apply(X), X.shape[1])
 
     def export_text(self, feature_names=None, class_names=None, decimals=2, unscale=None):
         """Render the tree as indented if/else rules with a class at each leaf.

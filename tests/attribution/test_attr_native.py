@@ -7,7 +7,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
 from interpret_distill.attribution import attribute, native_attribution, native_kind
-from interpret_distill.surrogates import LinearSurrogate, NaiveBayesSurrogate, TreeSurrogate
+from interpret_distill.surrogates import (
+    AdditiveSurrogateRegressor,
+    LinearSurrogate,
+    LinearSurrogateRegressor,
+    NaiveBayesSurrogate,
+    TreeSurrogate,
+    TreeSurrogateRegressor,
+)
 
 
 def _softmax(z):
@@ -132,3 +139,53 @@ def test_native_rejects_models_without_structure_and_bad_shapes(data):
         native_attribution(lin, X, t, np.zeros(3))
     with pytest.raises(ValueError, match="target classes"):
         native_attribution(lin, X, np.full(len(X), 7), None)
+
+
+@pytest.fixture(scope="module")
+def regression():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, size=(200, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2 - X[:, 2]
+    return X, y, rng.uniform(-2, 2, size=(30, 3))
+
+
+REGRESSORS = [TreeSurrogateRegressor(max_depth=4, random_state=0), LinearSurrogateRegressor(alpha=0.01),
+              AdditiveSurrogateRegressor(smoothing=0.1)]
+
+
+@pytest.mark.parametrize("model", REGRESSORS, ids=lambda m: m.kind)
+def test_regressor_terms_sum_to_the_prediction_minus_the_training_mean(regression, model):
+    X, y, X_new = regression
+    model.fit(X, y)
+    phi = native_attribution(model, X_new, None)  # one output: no target
+    assert phi.shape == (30, 3)
+    np.testing.assert_allclose(phi.sum(axis=1), model.predict(X_new) - y.mean(), atol=1e-9)
+    np.testing.assert_array_equal(native_attribution(model, X_new, np.full(30, 5)), phi)  # a target is ignored
+    # relative to a baseline row the terms sum to the change of the prediction
+    b = X[7]
+    phi_b = native_attribution(model, X_new, None, baseline=b)
+    np.testing.assert_allclose(phi_b.sum(axis=1), model.predict(X_new) - model.predict(b[None])[0], atol=1e-9)
+
+
+def test_regressor_terms_have_their_closed_forms(regression):
+    X, y, X_new = regression
+    lin = LinearSurrogateRegressor(alpha=0.01).fit(X, y)
+    np.testing.assert_allclose(native_attribution(lin, X_new, None), lin.coef_ * (X_new - X.mean(axis=0)))
+    gam = AdditiveSurrogateRegressor().fit(X, y)
+    np.testing.assert_allclose(native_attribution(gam, X_new, None)[:, 1], gam.shape_function(1, X_new[:, 1]))
+    # a depth-1 tree credits the whole change from the root mean to its one split feature
+    stump = TreeSurrogateRegressor(max_depth=1).fit(X, y)
+    split = stump.estimator_.tree_.feature[0]
+    phi = native_attribution(stump, X_new, None)
+    np.testing.assert_allclose(phi[:, split], stump.predict(X_new) - y.mean())
+    assert not np.delete(phi, split, axis=1).any()
+    assert [native_kind(m) for m in (stump, lin, gam)] == ["saabas_value", "linear_value", "additive_shapes"]
+
+
+def test_regressor_native_rejects_bad_shapes(regression):
+    X, y, _ = regression
+    lin = LinearSurrogateRegressor().fit(X, y)
+    with pytest.raises(ValueError, match=r"X must be 2-D"):
+        native_attribution(lin, X[0], None)
+    with pytest.raises(ValueError, match="baseline"):
+        native_attribution(lin, X, None, np.zeros(2))

@@ -79,7 +79,7 @@ def _fake_run(k: int, students: dict | None = None):
                             "fidelity": [1.0, 0.944, 0.972]})
     return SimpleNamespace(test_probs={"teacher": np.eye(k)[teacher], "tree:soft": np.eye(k)[model]},
                            dataset={"n_classes": k, "class_names": [str(c) for c in range(k)]},
-                           metrics=metrics, info={"students": students})
+                           metrics=metrics, info={"students": students}, task="classification")
 
 
 def test_agreement_matrices_number_every_disagreement_even_with_ten_classes():
