@@ -1,13 +1,18 @@
 """What every config section shares: strict validation, and the "did you mean" hint of its messages.
 
-A leaf of ``config.py`` and ``compression_config.py``, so the sections can live in more than one module.
+A leaf of ``config.py``, ``compression_config.py`` and ``distillation_config.py``, so the sections can live in more
+than one module.
 """
 
 from __future__ import annotations
 
 import difflib
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# the layer widths of a network: hidden units or convolution channels, one positive int per layer
+LayerWidths = list[Annotated[int, Field(gt=0)]]
 
 
 class StrictSection(BaseModel):
@@ -28,3 +33,15 @@ def did_you_mean(word: str, choices) -> str:
     """
     guess = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f" (did you mean {guess[0]!r}?)" if guess else ""
+
+
+def _registered_kind(kind: str) -> str:
+    from .surrogates import TASKS  # the registries: scikit-learn only, no torch
+
+    kinds = list(dict.fromkeys(k for registry in TASKS.values() for k in registry))  # a task's own: for_task
+    if kind not in kinds:
+        raise ValueError(f"unknown surrogate kind {kind!r}{did_you_mean(kind, kinds)}; allowed: {', '.join(kinds)}")
+    return kind
+
+
+SurrogateKind = Annotated[str, AfterValidator(_registered_kind)]
