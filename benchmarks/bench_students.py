@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -41,9 +39,9 @@ import torch
 
 from interpret_distill import load_config, load_run
 from interpret_distill.experiment import run_experiment
-from interpret_distill.provenance import library_versions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # verdict.py beside this script
+from machine import machine, plus_minus  # noqa: E402
 from verdict import PASS, paired_verdict  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -131,16 +129,8 @@ def _paired(scheme: str, model: str, other: str, accuracy: list[float], referenc
             "at_least": result.verdict, "beats": PASS if result.rows.mean > 0 else "MISS"}
 
 
-def machine() -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"platform": platform.platform(), "cores": cores,
-            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None, **library_versions()}
 
 
-def _pm(mean: float, std: float, spec: str = "{:.3f}") -> str:
-    if pd.isna(mean):
-        return ""
-    return spec.format(mean) + ("" if pd.isna(std) else " ± " + spec.format(std))
 
 
 def write_markdown(path: Path, table: pd.DataFrame, judged: pd.DataFrame, info: dict, seeds: list[int],
@@ -154,7 +144,7 @@ def write_markdown(path: Path, table: pd.DataFrame, judged: pd.DataFrame, info: 
              "is the same network from the same initial weights trained on the labels alone (early stopping on "
              "validation accuracy; the distilled one stops on validation fidelity). Every distilled student uses the "
              "`kd` loss at its defaults (T = 4, α = 0.9); see `SCHEMES` in the script for each scheme's schedule.", "",
-             f"Machine: {info['platform']}, {info['cores']} cores (shared; load average at start "
+             f"Machine: {info['cpu']} ({info['platform']}), {info['cores']} cores (shared; load average at start "
              f"{', '.join(f'{x:.1f}' for x in info['load_average'] or [])}); torch {info['torch']}.", "",
              "## Verdicts: test accuracy against the scratch twin (born-again: also the teacher), paired by seed", "",
              "Difference in test rows (of 450) per seed, its mean and 95 % t-interval (`verdict.paired_verdict`). "
@@ -172,10 +162,10 @@ def write_markdown(path: Path, table: pd.DataFrame, judged: pd.DataFrame, info: 
               "| scratch twin: test accuracy | scratch twin: test fidelity |", "|---" * 7 + "|"]
     for row in table.itertuples():
         lines.append(" | ".join([
-            f"| {row.scheme}", row.model, _pm(row.accuracy_mean, row.accuracy_std),
-            _pm(row.fidelity_mean, row.fidelity_std), _pm(row.params_mean, None, "{:,.0f}"),
-            _pm(row.scratch_accuracy_mean, row.scratch_accuracy_std),
-            _pm(row.scratch_fidelity_mean, row.scratch_fidelity_std)]) + " |")
+            f"| {row.scheme}", row.model, plus_minus(row.accuracy_mean, row.accuracy_std),
+            plus_minus(row.fidelity_mean, row.fidelity_std), plus_minus(row.params_mean, None, "{:,.0f}"),
+            plus_minus(row.scratch_accuracy_mean, row.scratch_accuracy_std),
+            plus_minus(row.scratch_fidelity_mean, row.scratch_fidelity_std)]) + " |")
     lines += ["", "Every scheme's run trains the same cached teacher of its seed (the teacher row is repeated per "
               "scheme). The tree surrogates are scikit-learn trees fitted on the teacher's probabilities "
               "(T = 4) of the training rows, without the bench's 100,000-row transfer set (`make bench` fits those).",

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from datetime import datetime, timezone
@@ -51,13 +49,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from machine import machine
 from verdict import MISS, PASS, Estimate, at_least, paired_verdict, ratio_interval
 
 from interpret_distill.config import REGIMES, StudentConfig, load_config
 from interpret_distill.data import load_dataset
 from interpret_distill.models import count_parameters, predict_proba
 from interpret_distill.parallel import BACKENDS, open_engine
-from interpret_distill.provenance import Timer, library_versions
+from interpret_distill.provenance import Timer
 from interpret_distill.results import FittedModel, metrics_table
 from interpret_distill.selection import rank_by_validation
 from interpret_distill.students import distill_student, train_scratch_student
@@ -224,19 +223,6 @@ def aggregate(metrics: pd.DataFrame, sweep: pd.DataFrame) -> pd.DataFrame:
     return out.loc[keys.sort_values(["d", "s"], kind="stable").index].reset_index(drop=True)
 
 
-def machine() -> dict:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": model, "cores": cores, "platform": platform.platform(),
-            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-            "torch_threads": torch.get_num_threads(), **library_versions()}
 
 
 def _pm(mean: float, std: float, digits: int = 3) -> str:
