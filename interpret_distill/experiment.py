@@ -140,7 +140,8 @@ def run_experiment(cfg: ExperimentConfig, out_root: str | Path = "reports", *,
     routes = {}
     if compressing:
         with timer.stage("compression"):
-            distilled = [m for m in students if m.role in ("distilled", "alternative")]  # the selected width first
+            # the distilled students, the selected width first; a scratch twin shipped by keep_scratch is no route
+            distilled = [m for m in students if m.role in ("distilled", "alternative") and m.regime != "scratch"]
             routes = compress(cfg.compression, dataset, teacher_model, distilled, cfg.seed)
         stages.update()
     with timer.stage("surrogates"), open_engine(cfg.parallel.backend, cfg.n_jobs, cfg.parallel.scheduler) as engine:
