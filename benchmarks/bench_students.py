@@ -67,6 +67,15 @@ SCHEMES = {
         "student": {"born_again": {"generations": 2}, "epochs": 40, "patience": 10, "lr": 0.003, "batch_size": 64},
         "surrogates": [],
     },
+    # FitNets as a loss term: a narrow CNN hinted at its second convolution by the teacher's
+    # (docs/hints_and_ensembles.md)
+    "hint": {
+        "student": {"arch": "cnn", "channels": [2, 4], "loss": "hint", "teacher_layer": "features.3",
+                    "student_layer": "features.3",
+                    "loss_params": {"hint_weight": 0.1, "temperature": 4.0, "alpha": 0.9},
+                    "epochs": 40, "patience": 10, "lr": 0.003, "batch_size": 64},
+        "surrogates": [],
+    },
 }
 
 
@@ -84,7 +93,8 @@ def run_scheme(scheme: str, seed: int, use_cache: bool) -> pd.DataFrame:
         twin = scratch.loc[row.params]
         recipe = json.loads(row.params_json)
         name = {"kd_mlp": f"MLP {row.params}", "soft_tree": f"soft tree depth {recipe.get('depth')}",
-                "born_again": f"born-again generation {recipe.get('generation')}"}[scheme]
+                "born_again": f"born-again generation {recipe.get('generation')}",
+                "hint": f"CNN {row.params} (hint)"}[scheme]
         rows.append({"model": name, "accuracy": row.test_accuracy, "fidelity": row.test_fidelity,
                      "params": row.complexity_score, "scratch_accuracy": twin.test_accuracy,
                      "scratch_fidelity": twin.test_fidelity, "scratch_params": twin.complexity_score})

@@ -28,6 +28,7 @@ def test_every_scheme_is_a_valid_config_of_the_digits_bench(bench):
     assert [c.depth for c in configs["soft_tree"].student.sizes()] == list(bench.DEPTHS)
     assert [point["max_depth"] for point in configs["soft_tree"].surrogates[0].grid] == list(bench.DEPTHS)
     assert configs["born_again"].student.born_again.generations == 2
+    assert configs["hint"].student.loss == "hint" and configs["hint"].student.arch == "cnn"
 
 
 def rows(differences: list[int], scheme: str = "soft_tree", model: str = "soft tree depth 8") -> pd.DataFrame:
