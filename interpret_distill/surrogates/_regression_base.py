@@ -116,7 +116,9 @@ class RegressorSurrogateBase(TableDisplay, RegressorMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
         values = regression_target(y, X.shape[0])
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        keep = sw > 0  # all zero is refused by _check_sample_weight
+        keep = sw > 0
+        if not keep.any():  # newer scikit-learn refuses this in _check_sample_weight, 1.8 does not
+            raise ValueError("sample_weight is zero for every row; at least one non-zero weight is needed to fit.")
         self._fit_values(X[keep], values[keep], sw[keep])
         self.target_mean_ = float(np.average(values[keep], weights=sw[keep]))  # set last: marks the fit done
         return self
