@@ -10,9 +10,22 @@ import difflib
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 # the layer widths of a network: hidden units or convolution channels, one positive int per layer
 LayerWidths = list[Annotated[int, Field(gt=0)]]
+
+# the most rows one training epoch of the teacher or a student draws: past it, validation and patience come every
+# EPOCH_ROWS rows, so training time stops growing with the table (a full pass of 600,000 rows per check would not)
+EPOCH_ROWS = 50_000
+
+
+def epoch_rows_field() -> FieldInfo:
+    """The ``epoch_rows`` setting of a network's training section."""
+    return Field(EPOCH_ROWS, gt=0, description="the most rows one epoch draws (validation, patience and the "
+                                               "learning-rate schedule count these epochs); larger training sets "
+                                               "are drawn in slices of a stream of shuffles, every row once before "
+                                               "any row twice")
 
 
 class StrictSection(BaseModel):

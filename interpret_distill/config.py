@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from ._config_base import LayerWidths, StrictSection, SurrogateKind, did_you_mean
+from ._config_base import LayerWidths, StrictSection, SurrogateKind, did_you_mean, epoch_rows_field
 from .compression_config import CompressionConfig
 from .data_config import DataConfig  # re-exported with the distillation sections: every section is imported from config
 from .distillation_config import (  # noqa: F401  (re-exported)
@@ -45,6 +45,7 @@ class TeacherConfig(StrictSection):
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     patience: int = Field(10, gt=0)
+    epoch_rows: int = epoch_rows_field()
     checkpoint: str | None = Field(
         None, description="user teacher: a TorchScript file, or a state_dict file for `arch`"
     )

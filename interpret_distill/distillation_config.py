@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ._config_base import LayerWidths, StrictSection, SurrogateKind
+from ._config_base import LayerWidths, StrictSection, SurrogateKind, epoch_rows_field
 from .data_config import MAX_SYNTHETIC
 
 
@@ -146,6 +146,7 @@ class StudentConfig(StrictSection):
     lr: float = Field(3e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(15, gt=0)
+    epoch_rows: int = epoch_rows_field()
     num_threads: int = Field(
         1, ge=0, description="torch CPU threads while training (0: leave torch's setting); small nets are fastest on 1"
     )

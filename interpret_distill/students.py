@@ -144,7 +144,7 @@ def _train(module: nn.Module, X: np.ndarray, targets: np.ndarray, cfg: StudentCo
         return train_network(
             module, X, targets, step_loss, val_score,
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
-            patience=cfg.patience, seed=seed, progress=progress, desc=desc,
+            patience=cfg.patience, seed=seed, epoch_rows=cfg.epoch_rows, progress=progress, desc=desc,
         )
 
 
@@ -196,7 +196,8 @@ def distillation_step(teacher: nn.Module, cfg: StudentConfig, task: str = "class
 def labelled_transfer_step(cfg: StudentConfig, task: str = "classification") -> StepLoss:
     """The loss of one minibatch whose targets are teacher logits computed beforehand.
 
-    The teacher's argmax (a regression teacher's value) stands in for the label in the loss's label term
+    The targets are the teacher's logits, or a pair ``(teacher logits, labels)`` for rows that have labels. Without
+    labels the teacher's argmax (a regression teacher's value) stands in for the label in the loss's label term
     (synthetic rows have none).
 
     Args:
@@ -214,9 +215,10 @@ def labelled_transfer_step(cfg: StudentConfig, task: str = "classification") -> 
     loss_fn = get_loss(cfg.loss, task, **cfg.loss_params)
     teacher_labels = TASK_TRAINING[task].teacher_labels
 
-    def step_loss(student: nn.Module, xb: torch.Tensor, teacher_logits: torch.Tensor,
+    def step_loss(student: nn.Module, xb: torch.Tensor, targets: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
                   _generator: torch.Generator) -> torch.Tensor:
-        return loss_fn(student(xb), teacher_logits, teacher_labels(teacher_logits))
+        teacher_logits, labels = targets if isinstance(targets, tuple) else (targets, teacher_labels(targets))
+        return loss_fn(student(xb), teacher_logits, labels)
 
     return step_loss
 
@@ -262,11 +264,14 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
     Ties in validation fidelity (common on small splits) go to the epoch with the lower validation
     KL(teacher ‖ student); the weights of the best epoch are kept.
 
-    The teacher is queried in eval mode on every batch (its own mode is left as it was). With
-    ``function_matching`` (Beyer et al. 2022) the batch is first mixed with a permutation of itself (mixup,
-    ``Beta(mixup_alpha, mixup_alpha)`` weights) and the teacher labels the mixed inputs, so the student matches the
-    teacher's function between training points too; the loss's label term then uses the teacher's
-    argmax on the mixed inputs (they have no ground truth). With ``transfer_set`` the teacher instead
+    The teacher, in eval mode, labels the training rows once before training: its logits on a row do not change,
+    and querying it on every batch made a CNN teacher most of a student's training time (20,000 28x28 images: two
+    KD candidates took about 170 s each). With
+    ``function_matching`` (Beyer et al. 2022) the teacher is queried on every batch instead: the batch is first
+    mixed with a permutation of itself (mixup, ``Beta(mixup_alpha, mixup_alpha)`` weights) and the teacher labels
+    the mixed inputs, so the student matches the teacher's function between training points too; the loss's label
+    term then uses the teacher's argmax on the mixed inputs (they have no ground truth). Hinted students (``loss:
+    hint``) read the teacher's layer on every batch too. With ``transfer_set`` the teacher instead
     labels the training rows plus a fixed set of synthetic rows once (:func:`teacher_labelled_rows`) and
     the student trains on those: with no teacher forward pass per step it makes many more row updates
     per second than function matching (digits, ``make bench``: 40 passes over 101,077 rows in 14 s against 300
@@ -293,8 +298,11 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
         >>> log.epochs_run, student.training
         (3, False)
     """
-    if cfg.transfer_set is None:
+    if cfg.function_matching or cfg.loss == "hint":  # the teacher sees new inputs (or is hooked) every step
         X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg, dataset.task)
+    elif cfg.transfer_set is None:  # the teacher's logits on the training rows, computed once (all cores)
+        X, step_loss = dataset.X_train, labelled_transfer_step(cfg, dataset.task)
+        targets = (predict_logits(teacher, X).astype(np.float32), dataset.y_train)
     else:
         X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg, dataset.task)
@@ -317,7 +325,8 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
 
     With a transfer set the distilled student's epochs run over ``n_train + n_synthetic`` rows; the scratch
     student only has the ``n_train`` labelled ones, so its epochs and patience are scaled by the ratio of
-    batches per epoch (otherwise 40 epochs at batch size 512 would be 120 steps on digits, a strawman).
+    batches per epoch (otherwise 40 epochs at batch size 512 would be 120 steps on digits, a strawman). Both
+    epochs count at most ``epoch_rows`` rows.
 
     Args:
         cfg: the distilled student's ``student`` config section.
@@ -333,12 +342,14 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
         >>> scratch = matched_scratch_config(cfg, 1000)
         >>> scratch.epochs, scratch.patience, scratch.transfer_set
         (400, 100, None)
+        >>> matched_scratch_config(cfg.model_copy(update={"epoch_rows": 2000}), 1000).epochs  # 4 steps against 2
+        80
     """
     if cfg.transfer_set is None:
         return cfg
 
-    def batches(n_rows: int) -> int:
-        return math.ceil(n_rows / cfg.batch_size)
+    def batches(n_rows: int) -> int:  # optimiser steps per epoch
+        return math.ceil(min(n_rows, cfg.epoch_rows) / cfg.batch_size)
 
     ratio = batches(n_train + cfg.transfer_set.n_synthetic) / batches(n_train)
     return cfg.model_copy(update={"epochs": round(cfg.epochs * ratio), "patience": round(cfg.patience * ratio),

@@ -72,7 +72,10 @@ def teacher_cache_key(dataset: Dataset, cfg: TeacherConfig, seed: int) -> str:
     """
     payload = json.dumps(
         # an ensemble's fields are left out: a member's key is the key of the same teacher trained alone
-        {"data": dataset.fingerprint(), "teacher": cfg.model_dump(exclude={"members", "combine"}), "seed": seed,
+        # epoch_rows past the training rows changes nothing, and leaving it out keeps teachers cached before it existed
+        {"data": dataset.fingerprint(), "seed": seed,
+         "teacher": cfg.model_dump(exclude={"members", "combine"}
+                                   | ({"epoch_rows"} if cfg.epoch_rows >= len(dataset.X_train) else set())),
          "torch": torch.__version__,
          "trainer": TRAINER_VERSION},
         sort_keys=True,
@@ -125,7 +128,7 @@ def train_teacher(dataset: Dataset, cfg: TeacherConfig, seed: int = 0, *, use_ca
         log = train_network(
             module, dataset.X_train, dataset.y_train, step_loss, task.teacher_score(dataset.X_val, dataset.y_val),
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
-            patience=cfg.patience, seed=seed, progress=progress, desc="teacher",
+            patience=cfg.patience, seed=seed, epoch_rows=cfg.epoch_rows, progress=progress, desc="teacher",
         )
     if use_cache:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -75,6 +75,7 @@ def train_network(
     weight_decay: float,
     patience: int,
     seed: int,
+    epoch_rows: int | None = None,
     progress: bool = True,
     desc: str = "train",
 ) -> TrainLog:
@@ -84,15 +85,19 @@ def train_network(
         module: the network to train, on the device it is trained on.
         X: training inputs ``(n, d)``.
         y: training targets: integer labels ``(n,)`` (passed on as int64), or real-valued rows such as the
-            teacher's logits ``(n, k)`` (passed on as float32).
+            teacher's logits ``(n, k)`` (passed on as float32), or a tuple of such arrays (the step then gets a
+            tuple of their minibatches, e.g. the teacher's logits and the labels).
         step_loss: computes the loss of one minibatch.
         val_score: higher is better (accuracy, fidelity, ...), measured on the validation split only.
-        epochs: maximum number of passes over ``X`` (also the period of the cosine learning-rate schedule).
+        epochs: maximum number of epochs (also the period of the cosine learning-rate schedule).
         batch_size: rows per minibatch.
         lr: AdamW learning rate.
         weight_decay: AdamW weight decay.
         patience: stop after this many epochs without a better validation score.
         seed: seeds shuffling and any randomness in ``step_loss`` (through the generator it is given).
+        epoch_rows: the most rows an epoch trains on (``None``: all of ``X``). With fewer rows than ``X`` has, epochs
+            are consecutive slices of a stream of shuffles, so every row is drawn once before any row twice: on big
+            data the validation check (and patience) comes every ``epoch_rows`` rows instead of every full pass.
         progress: show a tqdm bar.
         desc: the bar's label.
 
@@ -111,19 +116,20 @@ def train_network(
     generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws whatever the device
     device = module_device(module)  # the data stay on the CPU; each minibatch goes to the module's device
     X_t = torch.as_tensor(X, dtype=torch.float32)
-    y = np.asarray(y)
-    y_t = torch.as_tensor(y, dtype=torch.int64 if np.issubdtype(y.dtype, np.integer) else torch.float32)
+    y_t = tuple(map(_target_tensor, y)) if isinstance(y, tuple) else _target_tensor(y)
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     log, best_state, stale = TrainLog(), copy.deepcopy(module.state_dict()), 0
     bar = progress_bar(range(epochs), enabled=progress, desc=desc, leave=False)
+    orders = _epoch_orders(len(X_t), epoch_rows or len(X_t), generator)
     for epoch in bar:
         module.train()
-        order = torch.randperm(len(X_t), generator=generator)
+        order = next(orders)
         total = 0.0
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
-            loss = step_loss(module, X_t[idx].to(device), y_t[idx].to(device), generator)
+            yb = tuple(t[idx].to(device) for t in y_t) if isinstance(y_t, tuple) else y_t[idx].to(device)
+            loss = step_loss(module, X_t[idx].to(device), yb, generator)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -145,6 +151,31 @@ def train_network(
     module.load_state_dict(best_state)
     module.eval()
     return log
+
+
+def _target_tensor(y: np.ndarray) -> torch.Tensor:
+    """Labels as int64, anything real-valued as float32."""
+    y = np.asarray(y)
+    return torch.as_tensor(y, dtype=torch.int64 if np.issubdtype(y.dtype, np.integer) else torch.float32)
+
+
+def _epoch_orders(n: int, epoch_rows: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Row orders of successive epochs: ``epoch_rows`` at a time from a stream of shuffles of ``range(n)``.
+
+    With ``epoch_rows >= n`` each epoch is one fresh shuffle of all rows (the draws of a plain loop).
+
+    Example:
+        >>> orders = _epoch_orders(5, 3, torch.Generator().manual_seed(0))
+        >>> first, second = next(orders), next(orders)
+        >>> sorted(torch.cat([first, second[:2]]).tolist())  # the first five rows drawn are each row once
+        [0, 1, 2, 3, 4]
+    """
+    size, pending = min(epoch_rows, n), torch.empty(0, dtype=torch.int64)
+    while True:
+        while len(pending) < size:
+            pending = torch.cat([pending, torch.randperm(n, generator=generator)])
+        order, pending = pending[:size], pending[size:]
+        yield order
 
 
 def _tie_break(loss: float, n: int) -> float:

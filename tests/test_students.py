@@ -139,6 +139,16 @@ def test_real_mixup_step_feeds_teacher_and_student_the_same_mixed_batch():
     assert (mixed >= 0).all() and (mixed <= 1).all()  # convex combinations of the batch rows
 
 
+def test_logits_labelled_once_give_the_loss_of_querying_the_teacher_on_the_batch():
+    teacher, student = linear(TEACHER_W), linear([[0.1, 0.2], [0.3, -0.1]])
+    xb, yb = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), torch.tensor([1, 0, 0, 1])
+    cfg = StudentConfig(loss_params={"temperature": 2.0, "alpha": 0.5})  # a label term: the true labels, not argmax
+    queried = distillation_step(teacher, cfg)(student, xb, yb, torch.Generator())
+    with torch.no_grad():
+        labelled = labelled_transfer_step(cfg)(student, xb, (teacher(xb), yb), torch.Generator())
+    torch.testing.assert_close(labelled, queried)
+
+
 def test_labelled_transfer_step_uses_the_given_teacher_logits_and_their_argmax():
     student = linear([[0.0, 0.0], [0.0, 0.0]], bias=(1.0, 0.0))  # logits [1, 0] everywhere
     teacher_logits = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
