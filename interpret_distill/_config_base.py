@@ -16,8 +16,8 @@ from pydantic.fields import FieldInfo
 LayerWidths = list[Annotated[int, Field(gt=0)]]
 
 # the most rows one training epoch of the teacher or a student draws: past it, validation and patience come every
-# EPOCH_ROWS rows, so training time stops growing with the table (a full pass of 600,000 rows per check would not)
-EPOCH_ROWS = 50_000
+# EPOCH_ROWS rows, so training time stops growing with the data (a full pass of 600,000 rows per check would not)
+EPOCH_ROWS = 20_000
 
 
 def epoch_rows_field() -> FieldInfo:
