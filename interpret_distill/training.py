@@ -120,9 +120,12 @@ def train_network(
     optimiser = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
     log, best_state, stale = TrainLog(), copy.deepcopy(module.state_dict()), 0
-    bar = progress_bar(range(epochs), enabled=progress, desc=desc, leave=False)
     orders = _epoch_orders(len(X_t), epoch_rows or len(X_t), generator)
-    for epoch in bar:
+    epoch_size = min(epoch_rows or len(X_t), len(X_t))
+    # rows done out of the epoch limit's rows: the time left is an upper bound, early stopping ends sooner
+    bar = progress_bar(total=epochs * epoch_size, enabled=progress, desc=desc, unit="row", unit_scale=True,
+                       leave=False)
+    for epoch in range(epochs):
         module.train()
         order = next(orders)
         total = 0.0
@@ -134,6 +137,7 @@ def train_network(
             loss.backward()
             optimiser.step()
             total += loss.item() * len(idx)
+            bar.update(len(idx))
         scheduler.step()
         module.eval()
         score = float(val_score(module))
@@ -145,9 +149,10 @@ def train_network(
             best_state = copy.deepcopy(module.state_dict())
         else:
             stale += 1
-        bar.set_postfix(val=f"{score:.3f}", best=f"{log.best_score:.3f}")
+        bar.set_postfix(epoch=epoch + 1, val=f"{score:.3f}", best=f"{log.best_score:.3f}")
         if stale >= patience:
             break
+    bar.close()
     module.load_state_dict(best_state)
     module.eval()
     return log
