@@ -33,3 +33,27 @@ def plus_minus(mean: float, std: float | None, spec: str = "{:.3f}") -> str:
     if pd.isna(mean):
         return ""
     return spec.format(mean) + ("" if std is None or pd.isna(std) else " ± " + spec.format(std))
+
+
+def section_markers(name: str) -> tuple[str, str]:
+    """The HTML comments that fence a section one benchmark writes into another's results.md."""
+    return f"<!-- {name}: written by another benchmark -->", f"<!-- /{name} -->"
+
+
+def fenced_section(path: Path, name: str) -> str:
+    """The fenced section ``name`` of ``path`` with its markers, or an empty string (no file, no section)."""
+    begin, end = section_markers(name)
+    text = path.read_text() if path.exists() else ""
+    if begin not in text or end not in text:
+        return ""
+    return text[text.index(begin):text.index(end) + len(end)]
+
+
+def write_fenced_section(path: Path, name: str, body: str) -> None:
+    """Put ``body`` in ``path``'s section ``name``, replacing the previous one or appended at the end."""
+    begin, end = section_markers(name)
+    text = path.read_text() if path.exists() else ""
+    section = f"{begin}\n{body.strip()}\n{end}"
+    old = fenced_section(path, name)
+    text = text.replace(old, section) if old else text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
