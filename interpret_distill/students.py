@@ -144,8 +144,22 @@ def _train(module: nn.Module, X: np.ndarray, targets: np.ndarray, cfg: StudentCo
         return train_network(
             module, X, targets, step_loss, val_score,
             epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
-            patience=cfg.patience, seed=seed, epoch_rows=cfg.epoch_rows, progress=progress, desc=desc,
+            patience=cfg.patience, seed=seed, epoch_rows=epoch_rows(cfg), progress=progress, desc=desc,
         )
+
+
+def epoch_rows(cfg: StudentConfig) -> int:
+    """The most rows one of the student's epochs draws: ``epoch_rows`` training rows, plus a transfer set's rows.
+
+    ``epoch_rows`` bounds what grows with the data; a transfer set's size is chosen, and its rows are what a
+    distilled student learns the teacher's function from, so each epoch keeps all of them in proportion (digits'
+    100,000 kde rows are still one pass per epoch).
+
+    Example:
+        >>> epoch_rows(StudentConfig(transfer_set={"augmentation": "mixup", "n_synthetic": 50_000}))
+        70000
+    """
+    return cfg.epoch_rows + (cfg.transfer_set.n_synthetic if cfg.transfer_set is not None else 0)
 
 
 def _penalised(step_loss: StepLoss) -> StepLoss:
@@ -298,14 +312,14 @@ def distill_student(dataset: Dataset, teacher: nn.Module, cfg: StudentConfig, se
         >>> log.epochs_run, student.training
         (3, False)
     """
-    if cfg.function_matching or cfg.loss == "hint":  # the teacher sees new inputs (or is hooked) every step
-        X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg, dataset.task)
-    elif cfg.transfer_set is None:  # the teacher's logits on the training rows, computed once (all cores)
-        X, step_loss = dataset.X_train, labelled_transfer_step(cfg, dataset.task)
-        targets = (predict_logits(teacher, X).astype(np.float32), dataset.y_train)
-    else:
+    if cfg.transfer_set is not None:
         X, targets = labelled or teacher_labelled_rows(dataset, teacher, cfg.transfer_set, seed)
         step_loss = labelled_transfer_step(cfg, dataset.task)
+    elif cfg.function_matching or cfg.loss == "hint":  # the teacher sees new inputs (or is hooked) every step
+        X, targets, step_loss = dataset.X_train, dataset.y_train, distillation_step(teacher, cfg, dataset.task)
+    else:  # the teacher's logits on the training rows, computed once (all cores)
+        X, step_loss = dataset.X_train, labelled_transfer_step(cfg, dataset.task)
+        targets = (predict_logits(teacher, X).astype(np.float32), dataset.y_train)
     student = build_student(dataset, cfg, seed, teacher).to(device)
     val_score = TASK_TRAINING[dataset.task].fidelity_score(dataset.X_val, predict_logits(teacher, dataset.X_val))
     desc = f"student ({method_name(cfg)}, {format_params(architecture(cfg, teacher))})"
@@ -325,8 +339,8 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
 
     With a transfer set the distilled student's epochs run over ``n_train + n_synthetic`` rows; the scratch
     student only has the ``n_train`` labelled ones, so its epochs and patience are scaled by the ratio of
-    batches per epoch (otherwise 40 epochs at batch size 512 would be 120 steps on digits, a strawman). Both
-    epochs count at most ``epoch_rows`` rows.
+    batches per epoch (otherwise 40 epochs at batch size 512 would be 120 steps on digits, a strawman). Each
+    epoch counts at most its :func:`epoch_rows` rows.
 
     Args:
         cfg: the distilled student's ``student`` config section.
@@ -342,16 +356,17 @@ def matched_scratch_config(cfg: StudentConfig, n_train: int) -> StudentConfig:
         >>> scratch = matched_scratch_config(cfg, 1000)
         >>> scratch.epochs, scratch.patience, scratch.transfer_set
         (400, 100, None)
-        >>> matched_scratch_config(cfg.model_copy(update={"epoch_rows": 2000}), 1000).epochs  # 4 steps against 2
-        80
+        >>> matched_scratch_config(cfg.model_copy(update={"epoch_rows": 500}), 1000).epochs  # 19 steps against 1
+        760
     """
     if cfg.transfer_set is None:
         return cfg
 
-    def batches(n_rows: int) -> int:  # optimiser steps per epoch
-        return math.ceil(min(n_rows, cfg.epoch_rows) / cfg.batch_size)
+    def batches(n_rows: int, cap: int) -> int:  # optimiser steps per epoch
+        return math.ceil(min(n_rows, cap) / cfg.batch_size)
 
-    ratio = batches(n_train + cfg.transfer_set.n_synthetic) / batches(n_train)
+    ratio = (batches(n_train + cfg.transfer_set.n_synthetic, epoch_rows(cfg))
+             / batches(n_train, cfg.epoch_rows))
     return cfg.model_copy(update={"epochs": round(cfg.epochs * ratio), "patience": round(cfg.patience * ratio),
                                   "transfer_set": None})
 
