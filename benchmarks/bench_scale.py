@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
-from machine import fenced_section
+from machine import fenced_section, machine
 from matplotlib.figure import Figure
 
 from interpret_distill.config import parse_config
@@ -139,14 +138,9 @@ def growth_exponents(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def cpu_model() -> str:
-    """The CPU's model name and the cores this process may use."""
-    name = platform.processor() or "unknown CPU"
-    try:
-        name = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{name}, {len(psutil.Process().cpu_affinity() or [])} cores available"
+    """The CPU's model name and the cores this process may use (``machine.machine()``'s)."""
+    info = machine()
+    return f"{info['cpu']}, {info['cores']} cores available"
 
 
 def plot(results: pd.DataFrame) -> Figure:
